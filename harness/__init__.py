@@ -1,0 +1,1 @@
+"""tempo-harness: GRPO with adaptive sampling temperature, reproducibly."""

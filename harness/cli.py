@@ -1,0 +1,108 @@
+"""`harness`: run one stage of the pipeline by hand, with the same code and paths as the
+Snakemake workflow (which is the way to run many: `snakemake --cores 2`).
+
+  harness prepare  --config configs/tiny.yaml
+  harness pretrain --config configs/tiny.yaml --model tiny-llama
+  harness train    --config configs/tiny.yaml --model tiny-llama --method grpo-t1.0 --seed 0
+  harness eval     --config configs/tiny.yaml --model tiny-llama --method grpo-t1.0 --seed 0 --benchmark arith
+  harness tables   --config configs/tiny.yaml
+Any config value can be overridden with --set key.path=value (YAML value), e.g. --set train.steps=10.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.config import ExperimentConfig, load_config
+from harness.jobs import job
+from harness.paths import model_dir, path
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Set dotted keys ('train.steps=10') in a parsed config; values are parsed as YAML."""
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects key.path=value, got {item!r}")
+        node = raw
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    return raw
+
+
+def _config(args: argparse.Namespace) -> ExperimentConfig:
+    raw = yaml.safe_load(Path(args.config).read_text())
+    return load_config(apply_overrides(raw, args.set))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", required=True, help="experiment YAML, e.g. configs/tiny.yaml")
+    common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
+    common.add_argument("--threads", type=int, default=1, help="torch threads")
+    cell = argparse.ArgumentParser(add_help=False)
+    cell.add_argument("--model", required=True)
+    cell.add_argument("--method", required=True)
+    cell.add_argument("--seed", type=int, required=True)
+
+    sub.add_parser("prepare", parents=[common], help="generate data and tokenizer")
+    p = sub.add_parser("pretrain", parents=[common], help="pre-train the tiny base model")
+    p.add_argument("--model", required=True)
+    p = sub.add_parser("train", parents=[common, cell], help="GRPO-train one (model, method, seed)")
+    p.add_argument("--stop-after", type=int, help="stop after this many steps (resumable)")
+    p = sub.add_parser("eval", parents=[common, cell], help="evaluate one cell")
+    p.add_argument("--benchmark", required=True)
+    sub.add_parser("tables", parents=[common], help="build tables from every evaluated cell")
+
+    args = parser.parse_args(argv)
+    cfg = _config(args)
+    exp = cfg.name
+    with job(args.threads, None):
+        _dispatch(args, cfg, exp)
+
+
+def _dispatch(args: argparse.Namespace, cfg: ExperimentConfig, exp: str) -> None:
+    from harness import stages
+
+    if args.command == "prepare":
+        benchmarks = {b: path("benchmark_data", exp=exp, benchmark=b) for b in cfg.eval.benchmarks}
+        stages.prepare(cfg, path("train_data", exp=exp), benchmarks, path("tokenizer", exp=exp))
+    elif args.command == "pretrain":
+        stages.pretrain(
+            cfg, args.model, path("train_data", exp=exp), path("tokenizer", exp=exp),
+            path("base_model", exp=exp, model=args.model),
+        )
+    elif args.command == "train":
+        cell = dict(exp=exp, model=args.model, method=args.method, seed=args.seed)
+        from harness.io import read_jsonl
+        from harness.train import train
+
+        train(
+            path("base_model", exp=exp, model=args.model), read_jsonl(path("train_data", exp=exp)),
+            cfg.methods[args.method], cfg.train, args.seed, path("train_dir", **cell), path("model", **cell),
+            cfg.model_dump(mode="json"), stop_after=args.stop_after,
+        )
+    elif args.command == "eval":
+        cell = dict(exp=exp, model=args.model, method=args.method, seed=args.seed, benchmark=args.benchmark)
+        summary = stages.evaluate_cell(
+            cfg, args.model, args.method, args.seed, args.benchmark,
+            model_dir(exp, args.model, args.method, args.seed), path("benchmark_data", exp=exp, benchmark=args.benchmark),
+            path("eval", **cell), path("generations", **cell),
+        )
+        n = cfg.eval.n_samples
+        print(f"Avg@{n} {100 * summary[f'avg@{n}']:.2f}  " + "  ".join(f"Pass@{k} {100 * summary[f'pass@{k}']:.2f}" for k in cfg.eval.ks))
+    elif args.command == "tables":
+        evals = sorted(Path(f"results/{exp}").glob("*/*/seed*/eval/*.json"))
+        stages.make_tables(cfg, evals, Path(f"results/{exp}/tables"))
+
+
+if __name__ == "__main__":
+    main()

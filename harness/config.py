@@ -1,0 +1,178 @@
+"""Typed, validated experiment configuration (one YAML file per experiment).
+
+Every section is a pydantic model that forbids unknown keys, so a typo is an error naming the
+field, and a bad value is an error naming the allowed values. Method entries are validated by
+the parameter model of the temperature controller they name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness.temperature.base import validate_method
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(Section):
+    """The embedded synthetic arithmetic tasks (harness.data.arithmetic)."""
+
+    seed: int = Field(0, description="seed of the problem generator")
+    levels: list[int] = Field([1, 2, 3, 4, 5], description="difficulty levels = operations per problem")
+    test_per_level: int = Field(400, gt=0, description="distinct test problems per level")
+    train_size: int = Field(50_000, gt=0, description="training records (disjoint from test)")
+    first_max: int = Field(50, description="first term drawn from [1, first_max]")
+    term_max: int = Field(30, description="other terms drawn from [0, term_max] (at most 49)")
+
+
+class TinyArchitecture(Section):
+    """A random-init Llama decoder (harness.modeling.build_tiny_llama)."""
+
+    hidden_size: int = 128
+    num_layers: int = 2
+    num_heads: int = 4
+    num_kv_heads: int = 2
+    intermediate_size: int = 384
+    max_positions: int = 128
+    init_seed: int = 0
+
+
+class PretrainConfig(Section):
+    """Supervised fine-tuning of the tiny base model on worked solutions (answer tokens only)."""
+
+    steps: int = Field(1000, gt=0)
+    batch_size: int = Field(64, gt=0)
+    lr: float = Field(3e-3, gt=0)
+    warmup_ratio: float = Field(0.05, ge=0, lt=1)
+    min_lr_ratio: float = Field(0.1, ge=0, le=1, description="cosine decays to lr * min_lr_ratio")
+    weight_decay: float = Field(0.0, ge=0)
+    direct_rate: float = Field(
+        0.5, ge=0, le=1, description="share of demonstrations that state only the final answer"
+    )
+    seed: int = 0
+
+
+class ModelConfig(Section):
+    tiny: TinyArchitecture = TinyArchitecture()
+    pretrain: PretrainConfig = PretrainConfig()
+
+
+LossAggregation = Literal["token_mean", "seq_mean_token_mean", "seq_mean_token_sum_norm"]
+
+
+class TrainConfig(Section):
+    """GRPO hyper-parameters shared by every method of an experiment."""
+
+    steps: int = Field(200, gt=0, description="GRPO steps (one rollout batch each)")
+    prompts_per_step: int = Field(16, gt=0, description="prompts per batch, |B|")
+    group_size: int = Field(8, gt=1, description="rollouts per prompt, G")
+    max_new_tokens: int = Field(64, gt=0)
+    lr: float = Field(1e-4, gt=0)
+    warmup_ratio: float = Field(0.0, ge=0, lt=1, description="linear warm-up, then cosine")
+    min_lr_ratio: float = Field(0.0, ge=0, le=1)
+    weight_decay: float = Field(0.0, ge=0)
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    grad_clip: float = Field(1.0, gt=0)
+    updates_per_batch: int = Field(1, gt=0, description="passes over each rollout batch, mu")
+    minibatches: int = Field(1, gt=0, description="optimizer steps per pass")
+    micro_batch_size: int | None = Field(None, gt=0, description="rows per forward; null = whole minibatch")
+    clip_low: float = Field(0.2, gt=0, description="ratio clipped to [1 - clip_low, 1 + clip_high]")
+    clip_high: float = Field(0.2, gt=0)
+    kl_coef: float = Field(0.0, ge=0, description="beta of the k3 KL to the frozen base model")
+    loss_aggregation: LossAggregation = "token_mean"
+    scale_advantages: bool = Field(True, description="divide by the group std (False: Dr. GRPO)")
+    save_every: int = Field(50, gt=0, description="checkpoint period in steps")
+    keep_checkpoints: int = Field(1, ge=1)
+    reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check")
+
+
+class EvalConfig(Section):
+    benchmarks: list[str] = ["arith"]
+    n_samples: int = Field(8, gt=0, description="samples per problem (n of the pass@k estimator)")
+    ks: list[int] = Field([1, 8], description="k of the reported Pass@k")
+    temperature: float | Literal["method"] = Field(
+        1.0, description="a fixed T for every model (TAMPO protocol) or 'method' (IntroLLM protocol)"
+    )
+    max_new_tokens: int = Field(64, gt=0)
+    batch_size: int = Field(1024, gt=0, description="rows per generation call")
+
+    @model_validator(mode="after")
+    def _ks_within_samples(self) -> EvalConfig:
+        bad = [k for k in self.ks if not 1 <= k <= self.n_samples]
+        if bad:
+            raise ValueError(f"eval.ks {bad} must lie in [1, n_samples={self.n_samples}]")
+        return self
+
+
+class ExperimentConfig(Section):
+    name: str = Field(description="results/{name}/... holds everything this experiment writes")
+    seeds: list[int] = Field(min_length=1)
+    data: DataConfig = DataConfig()
+    models: dict[str, ModelConfig]
+    train: TrainConfig = TrainConfig()
+    methods: dict[str, dict[str, Any]] = Field(description="method name -> {controller: ..., params}")
+    eval: EvalConfig = EvalConfig()
+    table_methods: list[str] | None = Field(None, description="row order of the tables; null = base + methods")
+
+    @field_validator("methods")
+    @classmethod
+    def _methods_valid(cls, methods: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for name, spec in methods.items():
+            if name == "base":
+                raise ValueError("'base' is reserved for the untrained model")
+            validate_method(spec, f"methods.{name}")
+        return methods
+
+    @model_validator(mode="after")
+    def _table_rows_known(self) -> ExperimentConfig:
+        known = {"base", *self.methods}
+        unknown = [m for m in self.table_methods or [] if m not in known]
+        if unknown:
+            raise ValueError(f"table_methods {unknown} are not methods; allowed: {sorted(known)}")
+        return self
+
+    def rows(self) -> list[str]:
+        return self.table_methods or ["base", *self.methods]
+
+
+def resolve_includes(raw: dict[str, Any]) -> dict[str, Any]:
+    """`include: configs/tiny.yaml` (relative to the repository root, whatever the working
+    directory) deep-merges this config over that one: mappings merge key by key, anything else
+    is replaced."""
+    raw = dict(raw)
+    include = raw.pop("include", None)
+    if include is None:
+        return raw
+    base_path = REPO_ROOT / include
+    if not base_path.exists():
+        raise ConfigError(f"include: {base_path} does not exist (paths are relative to the repository root)")
+    return deep_merge(resolve_includes(yaml.safe_load(base_path.read_text())), raw)
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_config(source: Path | str | dict[str, Any]) -> ExperimentConfig:
+    """Validate a YAML path or an already-parsed dict (e.g. Snakemake's `config`)."""
+    raw = yaml.safe_load(Path(source).read_text()) if isinstance(source, (str, Path)) else source
+    raw = resolve_includes(raw)
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(f"invalid experiment config:\n{err}") from None
+
+
+class ConfigError(ValueError):
+    """A config that does not validate; the message names every bad field."""

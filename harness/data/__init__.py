@@ -1,0 +1,1 @@
+"""Datasets: the embedded synthetic tasks and their tokenizer."""

@@ -1,0 +1,198 @@
+"""GRPO as pure functions over a `Rollout`: advantages, the clipped surrogate at the recorded
+per-token temperatures, the k3 KL, loss aggregation, and one policy update.
+
+Notation: N = |B| * G rows (prompt-major), L response tokens, V vocabulary, d hidden size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from transformers import PreTrainedModel
+
+from harness.config import LossAggregation, TrainConfig
+from harness.logprobs import token_logprobs
+from harness.sampling.base import Rollout
+
+ADV_EPS = 1e-6
+TokenStatFn = Callable[[Tensor, Tensor, Tensor], dict[str, Tensor]]
+
+
+def group_advantages(rewards: Tensor, group_size: int, scale: bool = True) -> Tensor:
+    """A_i = (r_i - mean(r)) / (std(r) + eps) within each group of G (TAMPO eq. 1, IntroLLM
+    Alg. 1 l.26); std is the sample std, as in TRL and verl. rewards (N,) -> (N,)."""
+    r = rewards.view(-1, group_size)  # (|B|, G)
+    centred = r - r.mean(dim=1, keepdim=True)
+    if scale:
+        centred = centred / (r.std(dim=1, keepdim=True) + ADV_EPS)
+    return centred.reshape(-1)
+
+
+def clipped_objective(
+    logp: Tensor, old_logp: Tensor, advantages: Tensor, clip_low: float, clip_high: float
+) -> tuple[Tensor, Tensor]:
+    """min(rho A, clip(rho, 1 - eps_low, 1 + eps_high) A) per token (TAMPO eq. 13), with
+    rho = pi_theta,T / pi_old,T at the same recorded temperatures. Returns the objective
+    (N, L) and a float mask (N, L) of tokens where the clipped branch was taken."""
+    ratio = torch.exp(logp - old_logp)  # (N, L)
+    adv = advantages.unsqueeze(-1)  # (N, 1)
+    unclipped = ratio * adv
+    clipped = ratio.clamp(1 - clip_low, 1 + clip_high) * adv
+    return torch.minimum(unclipped, clipped), (clipped < unclipped).float()
+
+
+def kl_k3(logp: Tensor, ref_logp: Tensor) -> Tensor:
+    """k3 estimator of KL(pi_theta || pi_ref) per token: exp(q - p) - (q - p) - 1 (GRPO)."""
+    delta = ref_logp - logp
+    return torch.exp(delta) - delta - 1
+
+
+def loss_weights(mask: Tensor, how: LossAggregation) -> Tensor:
+    """Per-token weights (N, L) so that sum(weights * per_token_loss) is the aggregated loss.
+    - token_mean: every token of the batch counts once (DAPO);
+    - seq_mean_token_mean: mean over tokens, then over sequences (GRPO; TAMPO eq. 13);
+    - seq_mean_token_sum_norm: token sums divided by the longest length, mean over sequences
+      (Dr. GRPO)."""
+    n = mask.shape[0]
+    if how == "token_mean":
+        return mask / mask.sum().clamp(min=1)
+    if how == "seq_mean_token_mean":
+        return mask / (mask.sum(-1, keepdim=True).clamp(min=1) * n)
+    if how == "seq_mean_token_sum_norm":
+        return mask / (mask.shape[1] * n)
+    raise ValueError(f"train.loss_aggregation: unknown {how!r}")
+
+
+def response_forward(
+    model: PreTrainedModel,
+    rollout: Rollout,
+    rows: Tensor,
+    stat_fn: TokenStatFn | None = None,
+) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """Recompute the rows' response log-probs at their recorded temperatures.
+
+    Returns log pi_T(o_t) (n, L), the entropy of each sampling distribution (n, L), and, if
+    `stat_fn` is given, its statistics of (raw logits, tokens, hidden) for the same tokens.
+    """
+    width = int(rollout.mask[rows].sum(-1).max())  # the rows' longest response; the rest is pad
+    prompt_len = rollout.prompt_ids.shape[1]
+    ids, attn = rollout.input_ids()
+    ids, attn = ids[rows, : prompt_len + width], attn[rows, : prompt_len + width]  # (n, P + W)
+    positions = (attn.cumsum(-1) - 1).clamp(min=0)
+    hidden = model.get_decoder()(input_ids=ids, attention_mask=attn, position_ids=positions).last_hidden_state
+    hidden = hidden[:, prompt_len - 1 : -1]  # (n, W, d): the state that produced each token
+    logits = model.get_output_embeddings()(hidden)  # (n, W, V)
+    tokens = rollout.tokens[rows, :width]
+    logp, ent = token_logprobs(logits, tokens, rollout.temperatures[rows, :width])
+    stats = stat_fn(logits.detach(), tokens, hidden.detach()) if stat_fn else {}
+    return _pad_to(logp, rollout.mask.shape[1]), _pad_to(ent, rollout.mask.shape[1]), {
+        k: _pad_to(v, rollout.mask.shape[1]) for k, v in stats.items()
+    }
+
+
+def _pad_to(x: Tensor, length: int) -> Tensor:
+    """Zero-pad dim 1 of (n, W, ...) to (n, length, ...)."""
+    pad = x.new_zeros((x.shape[0], length - x.shape[1], *x.shape[2:]))
+    return torch.cat([x, pad], dim=1)
+
+
+@dataclass
+class OldPolicy:
+    """The batch under the policy that sampled it (theta_old), at the recorded temperatures."""
+
+    logprobs: Tensor  # (N, L) log pi_old,T(o_t), 0 on padding
+    entropies: Tensor  # (N, L) entropy of pi_old,T, 0 on padding
+    stats: dict[str, Tensor]  # controller statistics, (N, L, ...)
+
+    @classmethod
+    def from_parts(cls, parts: list[tuple[Tensor, tuple[Tensor, Tensor, dict[str, Tensor]]]], mask: Tensor) -> OldPolicy:
+        """Assemble (rows, response_forward output) pieces that cover every row once."""
+        rows = torch.cat([r for r, _ in parts])
+        inverse = torch.empty_like(rows)
+        inverse[rows] = torch.arange(len(rows))
+
+        def gather(pieces: list[Tensor]) -> Tensor:
+            return torch.cat(pieces)[inverse]
+
+        stats = {k: gather([out[2][k] for _, out in parts]) for k in parts[0][1][2]}
+        return cls(gather([out[0] for _, out in parts]) * mask, gather([out[1] for _, out in parts]) * mask, stats)
+
+
+def reuses_batch(cfg: TrainConfig) -> bool:
+    """With one optimizer step per batch, the update's own forward pass is at theta_old, so no
+    separate pass is needed (the ratio is 1 and only its gradient matters)."""
+    return cfg.updates_per_batch > 1 or cfg.minibatches > 1
+
+
+@torch.no_grad()
+def old_policy_pass(
+    model: PreTrainedModel, rollout: Rollout, micro_batch: int, stat_fn: TokenStatFn | None = None
+) -> OldPolicy:
+    """A no-grad forward over the whole batch before any update."""
+    chunks = torch.arange(rollout.tokens.shape[0]).split(micro_batch)
+    return OldPolicy.from_parts([(r, response_forward(model, rollout, r, stat_fn)) for r in chunks], rollout.mask)
+
+
+def policy_update(
+    model: PreTrainedModel,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    rollout: Rollout,
+    advantages: Tensor,
+    old: OldPolicy | None,
+    ref_logp: Tensor | None,
+    cfg: TrainConfig,
+    generator: torch.Generator,
+    stat_fn: TokenStatFn | None = None,
+) -> tuple[OldPolicy, dict[str, float]]:
+    """mu passes over the batch, each split into minibatches (one optimizer step each) and
+    micro-batches (gradient accumulation). `old` must be given when the batch is reused;
+    otherwise it is read off the single forward pass. Returns theta_old's view of the batch
+    and the mean loss, clip fraction, KL and grad norm over the optimizer steps."""
+    if old is None and reuses_batch(cfg):
+        raise ValueError("policy_update: old log-probs are required when a batch is reused")
+    n = rollout.tokens.shape[0]
+    micro = cfg.micro_batch_size or n
+    totals = {"loss": 0.0, "clipped_tokens": 0.0, "kl": 0.0, "grad_norm": 0.0}
+    parts: list[tuple[Tensor, tuple[Tensor, Tensor, dict[str, Tensor]]]] = []
+    n_updates = 0
+    model.train()
+    for _ in range(cfg.updates_per_batch):
+        order = torch.randperm(n, generator=generator) if cfg.minibatches > 1 else torch.arange(n)
+        for minibatch in order.chunk(cfg.minibatches):
+            # Micro-batches of similar lengths waste the least compute on padding.
+            minibatch = minibatch[rollout.lengths[minibatch].argsort(stable=True)]
+            weights = loss_weights(rollout.mask[minibatch], cfg.loss_aggregation)  # (m, L)
+            optimizer.zero_grad(set_to_none=True)
+            for part, rows in zip(torch.arange(len(minibatch)).split(micro), minibatch.split(micro)):
+                logp, ent, stats = response_forward(model, rollout, rows, stat_fn if old is None else None)
+                if old is None:
+                    parts.append((rows, (logp.detach(), ent.detach(), stats)))
+                old_logp = logp.detach() if old is None else old.logprobs[rows]
+                objective, clipped = clipped_objective(logp, old_logp, advantages[rows], cfg.clip_low, cfg.clip_high)
+                per_token = -objective
+                if ref_logp is not None:
+                    kl = kl_k3(logp, ref_logp[rows])
+                    per_token = per_token + cfg.kl_coef * kl
+                    totals["kl"] += float((kl.detach() * weights[part]).sum())
+                loss = (per_token * weights[part]).sum()
+                loss.backward()
+                totals["loss"] += float(loss.detach())
+                totals["clipped_tokens"] += float((clipped * rollout.mask[rows]).sum())
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            totals["grad_norm"] += float(grad_norm)
+            n_updates += 1
+    model.eval()
+    tokens_seen = float(rollout.mask.sum()) * cfg.updates_per_batch
+    metrics = {
+        "loss": totals["loss"] / n_updates,
+        "kl": totals["kl"] / n_updates,
+        "grad_norm": totals["grad_norm"] / n_updates,
+        "clip_fraction": totals["clipped_tokens"] / max(tokens_seen, 1.0),
+    }
+    return old if old is not None else OldPolicy.from_parts(parts, rollout.mask), metrics

@@ -1,0 +1,28 @@
+"""Running a stage as a Snakemake job: the job's thread budget and its log file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def job(threads: int, log_path: str | Path | None) -> Iterator[None]:
+    """Limit torch to `threads` and send stdout/stderr (progress bars included) to the log."""
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if log_path is None:
+        yield
+        return
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", buffering=1) as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        yield
+
+
+def snakemake_job(smk: Any) -> contextlib.AbstractContextManager[None]:
+    return job(smk.threads, smk.log[0] if smk.log else None)

@@ -1,0 +1,36 @@
+"""The path grammar: every artefact's location, as a pattern over the wildcards
+exp (the experiment's config name), model, method, seed and benchmark.
+
+The Snakefile's rules use these same patterns, so any cell of a table is one target, e.g.
+  results/tiny/tiny-llama/grpo-t1.0/seed0/eval/arith.json
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = "results/{exp}"
+PATTERNS = {
+    "train_data": ROOT + "/data/train.jsonl",
+    "benchmark_data": ROOT + "/data/{benchmark}.jsonl",
+    "tokenizer": ROOT + "/tokenizer",
+    "base_model": ROOT + "/{model}/base/model",
+    "model": ROOT + "/{model}/{method}/seed{seed}/model",
+    "train_dir": ROOT + "/{model}/{method}/seed{seed}/train",
+    "eval": ROOT + "/{model}/{method}/seed{seed}/eval/{benchmark}.json",
+    "generations": ROOT + "/{model}/{method}/seed{seed}/eval/{benchmark}.generations.jsonl",
+    "table": ROOT + "/tables/{table}.{ext}",
+    "log": "logs/{exp}/{name}.log",
+}
+
+
+def path(kind: str, **wildcards: object) -> Path:
+    """The concrete path of one artefact, e.g. path('eval', exp='tiny', model=..., ...)."""
+    return Path(PATTERNS[kind].format(**wildcards))
+
+
+def model_dir(exp: str, model: str, method: str, seed: int) -> Path:
+    """The policy a cell evaluates: the pre-trained base model for method 'base'."""
+    if method == "base":
+        return path("base_model", exp=exp, model=model)
+    return path("model", exp=exp, model=model, method=method, seed=seed)

@@ -1,0 +1,91 @@
+"""Verifiable math reward: the last ``\\boxed{...}`` of a response checked against the gold
+answer with math-verify (gold first), under a hard timeout.
+
+math-verify's timeouts use signal.alarm, which only works in a process's main thread. So the
+checks run in a pebble worker process, in its main thread, where math-verify's own per-answer
+timeouts work; pebble additionally kills the worker if a whole batch overruns, after which the
+batch is re-checked one answer per task so that only the culprit scores 0. Whatever thread or
+process the caller runs in, a pathological expression costs one answer, never the caller.
+Results are memoised on (gold, answer): repeated answers, the common case in RL, are free.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pebble import ProcessExpired, ProcessPool
+
+_pool: ProcessPool | None = None
+_cache: dict[tuple[str, str], bool] = {}
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{...}`` in `text`, with balanced braces, or None."""
+    start = text.rfind("\\boxed{")
+    if start < 0:
+        return None
+    depth, begin = 1, start + len("\\boxed{")
+    for end in range(begin, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[begin:end]
+    return None
+
+
+def _verify_batch(pairs: list[tuple[str, str]], timeout: float) -> list[bool]:
+    """Runs in the worker's main thread: math-verify with its own timeouts."""
+    from math_verify import parse, verify
+
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    seconds = max(1, round(timeout))
+    return [
+        bool(
+            verify(
+                parse(f"${gold}$", parsing_timeout=seconds),
+                parse(f"\\boxed{{{answer}}}", parsing_timeout=seconds),
+                timeout_seconds=seconds,
+            )
+        )
+        for gold, answer in pairs
+    ]
+
+
+def _pool_instance() -> ProcessPool:
+    global _pool
+    if _pool is None or not _pool.active:
+        _pool = ProcessPool(max_workers=1)
+        atexit.register(_pool.stop)
+    return _pool
+
+
+def _run(pairs: list[tuple[str, str]], timeout: float) -> list[bool] | None:
+    """Check `pairs` in the worker; None if the worker overran or died."""
+    budget = 3 * timeout * len(pairs) + 30  # parse gold + parse answer + verify, plus start-up
+    future = _pool_instance().schedule(_verify_batch, args=(pairs, timeout), timeout=budget)
+    try:
+        return future.result()
+    except (FutureTimeout, ProcessExpired):
+        return None
+
+
+def verify_answers(pairs: list[tuple[str, str]], timeout: float = 5.0) -> list[bool]:
+    """math-verify each (gold, answer) pair, memoised; an answer that cannot be checked in
+    time counts as wrong (as math-verify itself returns False on timeout)."""
+    todo = sorted({p for p in pairs if p not in _cache})
+    if todo:
+        results = _run(todo, timeout)
+        if results is None:  # isolate the answer that hung or crashed the worker
+            results = [bool((_run([p], timeout) or [False])[0]) for p in todo]
+        _cache.update(zip(todo, results))
+    return [_cache[p] for p in pairs]
+
+
+def math_rewards(responses: list[str], golds: list[str], timeout: float = 5.0) -> list[float]:
+    """1.0 where the response's last boxed answer is equivalent to the gold answer, else 0.0;
+    a response without a boxed answer scores 0."""
+    answers = [last_boxed(r) for r in responses]
+    checkable = [(g.strip(), a.strip()) for g, a in zip(golds, answers) if a and a.strip()]
+    verdicts = iter(verify_answers(checkable, timeout))
+    return [float(next(verdicts)) if a and a.strip() else 0.0 for a in answers]

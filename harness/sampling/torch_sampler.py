@@ -1,0 +1,107 @@
+"""A batched KV-cache sampler in plain torch + transformers, with a temperature per row and
+per decoding step.
+
+Works with any decoder-only transformers model that exposes `get_decoder()` and an output
+embedding (Llama, Qwen2/3, Mistral, ...). The decoder runs once on the left-padded prompts and
+then one token per step on its KV cache; logits come from the normalised last hidden state,
+which is also what learned temperature heads read (IntroLLM Sec. 4.2). Rows that emitted eos
+leave the batch (and the cache), so a step costs only as much as the rows still generating.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from transformers import DynamicCache, PreTrainedModel
+
+from harness.logprobs import entropy, scaled_log_softmax
+from harness.sampling.base import Rollout
+from harness.temperature.base import TokenPolicy
+
+
+def left_pad(prompts: list[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
+    """Token lists -> ids (N, P) and mask (N, P), padded on the left."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, prompt in enumerate(prompts):
+        ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+        mask[row, width - len(prompt) :] = 1
+    return ids, mask
+
+
+class TorchSampler:
+    """Samples with per-row, per-step temperatures; see `harness.sampling.base.Sampler`."""
+
+    def __init__(self, model: PreTrainedModel, eos_id: int, pad_id: int, generator: torch.Generator):
+        self.model = model
+        self.eos_id = eos_id
+        self.pad_id = pad_id
+        self.generator = generator  # owns all sampling randomness: seeded, checkpointed
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prompts: list[list[int]],
+        policy: TokenPolicy,
+        max_new_tokens: int,
+        *,
+        return_entropies: bool = False,
+        return_hidden: bool = False,
+    ) -> Rollout:
+        decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
+        device = head.weight.device
+        prompt_ids, prompt_mask = (t.to(device) for t in left_pad(prompts, self.pad_id))
+        n, d = prompt_ids.shape[0], self.model.config.hidden_size
+        positions = (prompt_mask.cumsum(-1) - 1).clamp(min=0)  # explicit under left padding
+        cache = DynamicCache(config=self.model.config)
+        hidden = decoder(
+            input_ids=prompt_ids, attention_mask=prompt_mask, position_ids=positions, past_key_values=cache, use_cache=True
+        ).last_hidden_state[:, -1]  # (n, d) for the active rows
+        next_pos, attn = positions[:, -1:] + 1, prompt_mask  # (n, 1), (n, P + t)
+
+        tokens = torch.full((n, max_new_tokens), self.pad_id, dtype=torch.long, device=device)
+        mask = torch.zeros((n, max_new_tokens), device=device)
+        temperatures = torch.ones((n, max_new_tokens), device=device)
+        logprobs = torch.zeros((n, max_new_tokens), device=device)
+        entropies = torch.zeros((n, max_new_tokens), device=device) if return_entropies else None
+        hiddens = torch.zeros((n, max_new_tokens, d), device=device) if return_hidden else None
+        rows = torch.arange(n, device=device)  # original index of each active row
+
+        for t in range(max_new_tokens):
+            logits = head(hidden).float()  # (n_active, V)
+            temps = policy(t, logits, hidden, rows).to(device=device, dtype=torch.float32)  # (n_active,)
+            logp = scaled_log_softmax(logits, temps)  # (n_active, V)
+            token = torch.multinomial(logp.exp(), 1, generator=self.generator).squeeze(-1)
+            tokens[rows, t] = token
+            mask[rows, t] = 1.0
+            temperatures[rows, t] = temps
+            logprobs[rows, t] = logp.gather(-1, token[:, None]).squeeze(-1)
+            if entropies is not None:
+                entropies[rows, t] = entropy(torch.log_softmax(logits, -1))
+            if hiddens is not None:
+                hiddens[rows, t] = hidden
+            keep = token != self.eos_id
+            if t == max_new_tokens - 1 or not bool(keep.any()):
+                break
+            if not bool(keep.all()):  # finished rows leave the batch and the KV cache
+                cache.batch_select_indices(keep.nonzero().squeeze(-1))
+                rows, token, attn, next_pos = rows[keep], token[keep], attn[keep], next_pos[keep]
+            attn = torch.cat([attn, torch.ones_like(attn[:, :1])], dim=1)
+            hidden = decoder(
+                input_ids=token[:, None], attention_mask=attn, position_ids=next_pos, past_key_values=cache, use_cache=True
+            ).last_hidden_state[:, -1]
+            next_pos = next_pos + 1
+
+        width = int(mask.sum(0).nonzero().max()) + 1  # drop columns no row reached
+        return Rollout(
+            prompt_ids=prompt_ids,
+            prompt_mask=prompt_mask,
+            tokens=tokens[:, :width],
+            mask=mask[:, :width],
+            temperatures=temperatures[:, :width],
+            logprobs=logprobs[:, :width],
+            entropies=entropies[:, :width] if entropies is not None else None,
+            hidden=hiddens[:, :width] if hiddens is not None else None,
+            extras={k: v[:, :width] for k, v in policy.records().items()},
+        )

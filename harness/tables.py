@@ -1,0 +1,63 @@
+"""Results tables built only from per-cell metric files: one row per method, columns
+benchmark x metric, cells mean +- std over seeds with a 95% t-interval over seeds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from harness.io import atomic_path
+from harness.metrics import t_interval
+
+
+def load_cells(paths: list[Path]) -> pd.DataFrame:
+    """Tidy frame: one row per (model, method, seed, benchmark, level, metric) with its value."""
+    rows = []
+    for p in paths:
+        cell = json.loads(Path(p).read_text())
+        key = {k: cell[k] for k in ("model", "method", "seed", "benchmark")}
+        blocks = {"all": cell["metrics"], **cell["metrics"].get("by_level", {})}
+        for level, block in blocks.items():
+            for metric, value in block.items():
+                if isinstance(value, (int, float)) and (metric.startswith(("avg@", "pass@"))):
+                    rows.append({**key, "level": level, "metric": metric, "value": 100.0 * value})
+    return pd.DataFrame(rows)
+
+
+def aggregate(cells: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std, number of seeds and 95% t-interval over seeds, per (model, method, benchmark,
+    level, metric)."""
+    keys = ["model", "method", "benchmark", "level", "metric"]
+
+    def stats(group: pd.Series) -> pd.Series:
+        lo, hi = t_interval(group.to_list())
+        return pd.Series({"mean": group.mean(), "std": group.std(ddof=1), "seeds": group.size, "ci95_low": lo, "ci95_high": hi})
+
+    return cells.groupby(keys, sort=False)["value"].apply(stats).unstack().reset_index()
+
+
+def format_cell(row: pd.Series) -> str:
+    """'42.1 ± 0.8 [40.2, 44.0]' (std and interval need two seeds or more)."""
+    if row["seeds"] < 2:
+        return f"{row['mean']:.1f}"
+    return f"{row['mean']:.1f} ± {row['std']:.1f} [{row['ci95_low']:.1f}, {row['ci95_high']:.1f}]"
+
+
+def wide_table(summary: pd.DataFrame, rows: list[str], level: str, columns: list[str]) -> pd.DataFrame:
+    """Methods as rows (in `rows` order, per model), `columns` as 'benchmark metric' headers."""
+    sub = summary[summary["level"] == level].copy()
+    sub["column"] = sub["benchmark"] + " " + sub["metric"].str.replace("avg@", "Avg@").str.replace("pass@", "Pass@")
+    sub["cell"] = sub.apply(format_cell, axis=1)
+    table = sub.pivot_table(index=["model", "method"], columns="column", values="cell", aggfunc="first")
+    order = [(m, r) for m in sub["model"].unique() for r in rows if (m, r) in table.index]
+    wanted = [c for c in columns if c in table.columns]
+    return table.loc[order, wanted].reset_index()
+
+
+def write_table(frame: pd.DataFrame, md_path: Path, csv_path: Path, title: str) -> None:
+    with atomic_path(md_path) as tmp:
+        tmp.write_text(f"# {title}\n\n" + frame.to_markdown(index=False) + "\n")
+    with atomic_path(csv_path) as tmp:
+        frame.to_csv(tmp, index=False)

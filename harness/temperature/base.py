@@ -1,0 +1,157 @@
+"""The temperature-controller interface and the method registry.
+
+A method decides temperatures at one of three granularities, all expressed the same way: a
+`TokenPolicy` returns one temperature per row at every decoding position.
+- per step (fixed, schedules, TAMPO): the same value for every row and position;
+- per rollout (multi-temperature groups): a value per row, constant along the response;
+- per token (EAD, entropy-based, IntroLLM): a value per row and position.
+A learning method also implements `update`, called with the finished, scored batch, and
+optionally `token_stats`, evaluated by the trainer on the policy's logits of that batch.
+
+Adding a method is adding a module that subclasses `TemperatureController` and decorates it
+with `@register("name")`; the trainer never changes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+import torch
+from pydantic import BaseModel, ConfigDict, ValidationError
+from torch import Tensor
+
+
+class TokenPolicy(ABC):
+    """Temperatures for one batched generation of N rows; asked once per decoding position
+    for the n rows still generating."""
+
+    @abstractmethod
+    def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
+        """Temperatures (n,) for the tokens at response `position` of the active `rows` (n,)
+        (indices into the N rows), given their logits before any temperature (n, V) and their
+        last hidden states (n, d)."""
+
+    def records(self) -> dict[str, Tensor]:
+        """Per-token decisions to store with the rollout, each (N, L, ...)."""
+        return {}
+
+
+class RowTemperatures(TokenPolicy):
+    """One temperature per row, constant along the response (step- and rollout-level methods)."""
+
+    def __init__(self, temperatures: Tensor):
+        self.temperatures = temperatures  # (N,) per row, or (1,) for every row
+
+    def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
+        temps = self.temperatures.to(logits.device, torch.float32)
+        return temps.expand(logits.shape[0]) if temps.numel() == 1 else temps[rows]
+
+
+def constant(temperature: float) -> RowTemperatures:
+    return RowTemperatures(torch.tensor([temperature]))
+
+
+@dataclass(frozen=True)
+class ControllerContext:
+    """What a controller may know about the run it belongs to."""
+
+    total_steps: int  # number of GRPO steps of the run
+    hidden_size: int  # d of the policy's last hidden state (for learned heads)
+    seed: int
+
+
+@dataclass
+class ScoredBatch:
+    """A finished GRPO batch, as the controller sees it after the policy step."""
+
+    step: int
+    group_size: int  # G, rollouts per prompt; rows are prompt-major
+    rollout: Any  # harness.sampling.base.Rollout
+    rewards: Tensor  # (N,)
+    advantages: Tensor  # (N,) group-normalised, eq. 1 of TAMPO / eq. 3 of IntroLLM
+    token_stats: dict[str, Tensor] = field(default_factory=dict)  # from `token_stats`, (N, L, ...)
+
+
+class MethodParams(BaseModel):
+    """Base of every method's parameters: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TemperatureController(ABC):
+    """Decides sampling temperatures for a training run and, if it learns, learns them."""
+
+    Params: ClassVar[type[MethodParams]] = MethodParams
+    needs_hidden: ClassVar[bool] = False  # the sampler must pass last hidden states to policies
+
+    def __init__(self, params: MethodParams, ctx: ControllerContext):
+        self.params = params
+        self.ctx = ctx
+
+    @abstractmethod
+    def policy(self, step: int, group_size: int) -> TokenPolicy:
+        """The temperatures for the rollouts of training step `step` (0-based)."""
+
+    def eval_policy(self) -> TokenPolicy:
+        """The method's own inference-time temperatures (IntroLLM's evaluation protocol).
+        By default: what the method would use after the last training step."""
+        return self.policy(self.ctx.total_steps - 1, group_size=1)
+
+    def token_stats(self, logits: Tensor, tokens: Tensor, hidden: Tensor) -> dict[str, Tensor]:
+        """Statistics of the batch under the pre-update policy, computed without gradient from
+        one chunk of the trainer's forward pass: logits (B, C, V) before temperature, tokens
+        (B, C), hidden (B, C, d). Returned tensors are (B, C, ...) and are concatenated along C."""
+        return {}
+
+    def update(self, batch: ScoredBatch) -> dict[str, float]:
+        """Learn from a finished batch; returns metrics to log."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state:
+            raise ValueError(f"{type(self).__name__} has no state but got keys {sorted(state)}")
+
+
+C = TypeVar("C", bound=type[TemperatureController])
+CONTROLLERS: dict[str, type[TemperatureController]] = {}
+
+
+def register(name: str) -> Callable[[C], C]:
+    def wrap(cls: C) -> C:
+        if name in CONTROLLERS:
+            raise ValueError(f"temperature controller {name!r} registered twice")
+        CONTROLLERS[name] = cls
+        cls.name = name  # type: ignore[attr-defined]
+        return cls
+
+    return wrap
+
+
+def validate_method(spec: dict[str, Any], where: str) -> MethodParams:
+    """Check a method entry {controller: name, **params} and return its typed parameters."""
+    import harness.temperature  # noqa: F401  (imports every method module, filling CONTROLLERS)
+
+    spec = dict(spec)
+    name = spec.pop("controller", None)
+    if name not in CONTROLLERS:
+        raise ValueError(
+            f"{where}.controller: unknown temperature controller {name!r}; "
+            f"allowed: {', '.join(sorted(CONTROLLERS))}"
+        )
+    try:
+        return CONTROLLERS[name].Params.model_validate(spec)
+    except ValidationError as err:
+        raise ValueError(f"{where} ({name}): {err}") from None
+
+
+def build_controller(spec: dict[str, Any], ctx: ControllerContext) -> TemperatureController:
+    import harness.temperature  # noqa: F401
+
+    params = validate_method(spec, "method")
+    return CONTROLLERS[spec["controller"]](params, ctx)

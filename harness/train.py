@@ -1,0 +1,272 @@
+"""GRPO training with a pluggable temperature controller.
+
+One step reads top to bottom:
+  rollout -> score -> advantages -> policy step -> temperature update -> log
+as in both papers' algorithms (TAMPO Alg. 1: inner-loop update, then meta-policy update;
+IntroLLM Alg. 1: step A on theta, then step B on phi). Learning controllers read statistics of
+the batch under the policy that sampled it (theta_old), which the policy step computes on its
+first forward pass, so the temperature update sees exactly what it would see before it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from tqdm import tqdm
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_schedule_with_warmup
+
+from harness.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from harness.config import TrainConfig
+from harness.grpo import OldPolicy, group_advantages, old_policy_pass, policy_update, reuses_batch
+from harness.io import atomic_path, provenance, read_jsonl, write_json
+from harness.modeling import load_policy
+from harness.prompts import prompt_ids
+from harness.rewards import math_rewards
+from harness.sampling.base import Rollout
+from harness.sampling.torch_sampler import TorchSampler
+from harness.temperature.base import ControllerContext, ScoredBatch, TemperatureController, build_controller
+
+CONTROLLER_FILE = "controller.pt"
+
+
+class PromptStream:
+    """Training prompts in a reshuffled order every epoch, reproducible from its state."""
+
+    def __init__(self, records: list[dict], seed: int):
+        self.records = records
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(records))
+        self.pos = 0
+
+    def next(self, n: int) -> list[dict]:
+        out = []
+        for _ in range(n):
+            if self.pos == len(self.order):
+                self.order, self.pos = self.rng.permutation(len(self.records)), 0
+            out.append(self.records[self.order[self.pos]])
+            self.pos += 1
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.rng.bit_generator.state, "order": self.order, "pos": self.pos}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        self.order, self.pos = state["order"], state["pos"]
+
+
+@dataclass
+class Run:
+    """Everything one training run mutates."""
+
+    cfg: TrainConfig
+    model: PreTrainedModel
+    ref_model: PreTrainedModel | None
+    tokenizer: PreTrainedTokenizerBase
+    controller: TemperatureController
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    sampler: TorchSampler
+    prompts: PromptStream
+    update_generator: torch.Generator  # minibatch shuffling
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "controller": self.controller.state_dict(),
+            "prompts": self.prompts.state_dict(),
+            "sampler_rng": self.sampler.generator.get_state(),
+            "update_rng": self.update_generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.controller.load_state_dict(state["controller"])
+        self.prompts.load_state_dict(state["prompts"])
+        self.sampler.generator.set_state(state["sampler_rng"])
+        self.update_generator.set_state(state["update_rng"])
+
+
+def build_run(
+    base_dir: Path, train_records: list[dict], method: dict[str, Any], cfg: TrainConfig, seed: int
+) -> Run:
+    torch.manual_seed(seed)
+    model, tokenizer = load_policy(base_dir)
+    ref_model = copy.deepcopy(model).requires_grad_(False) if cfg.kl_coef > 0 else None
+    ctx = ControllerContext(total_steps=cfg.steps, hidden_size=model.config.hidden_size, seed=seed)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
+    )
+    n_updates = cfg.steps * cfg.updates_per_batch * cfg.minibatches
+    scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * n_updates), n_updates)
+    return Run(
+        cfg=cfg,
+        model=model,
+        ref_model=ref_model,
+        tokenizer=tokenizer,
+        controller=build_controller(method, ctx),
+        optimizer=optimizer,
+        scheduler=scheduler,
+        sampler=TorchSampler(
+            model, tokenizer.eos_token_id, tokenizer.pad_token_id, torch.Generator().manual_seed(seed)
+        ),
+        prompts=PromptStream(train_records, seed),
+        update_generator=torch.Generator().manual_seed(seed + 1),
+    )
+
+
+# ---------------------------------------------------------------- one GRPO step
+
+
+def rollout_step(run: Run, step: int, records: list[dict]) -> Rollout:
+    """G rollouts of every prompt (rows prompt-major) at the controller's temperatures."""
+    g = run.cfg.group_size
+    prompts = [ids for r in records for ids in [prompt_ids(run.tokenizer, r["problem"])] * g]
+    return run.sampler.generate(
+        prompts,
+        run.controller.policy(step, g),
+        run.cfg.max_new_tokens,
+        return_hidden=run.controller.needs_hidden,
+    )
+
+
+def score(run: Run, rollout: Rollout, records: list[dict]) -> Tensor:
+    """Binary verifiable rewards (N,)."""
+    texts = run.tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
+    golds = [r["answer"] for r in records for _ in range(run.cfg.group_size)]
+    return torch.tensor(math_rewards(texts, golds, run.cfg.reward_timeout))
+
+
+def grpo_step(run: Run, step: int) -> dict[str, float]:
+    cfg, t0 = run.cfg, time.perf_counter()
+    records = run.prompts.next(cfg.prompts_per_step)
+    rollout = rollout_step(run, step, records)
+    t_rollout = time.perf_counter()
+    rewards = score(run, rollout, records)
+    advantages = group_advantages(rewards, cfg.group_size, cfg.scale_advantages)
+    t_score = time.perf_counter()
+
+    micro = cfg.micro_batch_size or len(rewards)
+    stat_fn = run.controller.token_stats
+    old = old_policy_pass(run.model, rollout, micro, stat_fn) if reuses_batch(cfg) else None
+    ref_logp = old_policy_pass(run.ref_model, rollout, micro).logprobs if run.ref_model is not None else None
+    old, update_metrics = policy_update(
+        run.model, run.optimizer, run.scheduler, rollout, advantages, old, ref_logp, cfg, run.update_generator, stat_fn
+    )
+    t_update = time.perf_counter()
+
+    batch = ScoredBatch(step, cfg.group_size, rollout, rewards, advantages, old.stats)
+    temperature_metrics = run.controller.update(batch)
+    t_temperature = time.perf_counter()
+    return {
+        "step": step,
+        **batch_metrics(rollout, rewards, records, old, cfg.group_size),
+        **update_metrics,
+        "lr": run.scheduler.get_last_lr()[0],
+        **{f"temp/{k}": v for k, v in temperature_metrics.items()},
+        "time/rollout": t_rollout - t0,
+        "time/score": t_score - t_rollout,
+        "time/update": t_update - t_score,
+        "time/temperature_update": t_temperature - t_update,
+        "time/step": t_temperature - t0,
+    }
+
+
+def batch_metrics(rollout: Rollout, rewards: Tensor, records: list[dict], old: OldPolicy, g: int) -> dict[str, float]:
+    mask = rollout.mask.bool()
+    temps = rollout.temperatures[mask]
+    grouped = rewards.view(-1, g)
+    out = {
+        "reward": float(rewards.mean()),
+        "accuracy": float((rewards > 0).float().mean()),
+        "solved_groups": float((grouped.max(1).values > 0).float().mean()),  # Pass@G on the batch
+        "zero_advantage_groups": float((grouped.std(1) == 0).float().mean()),
+        "entropy": float(old.entropies[mask].mean()),
+        "response_length": float(rollout.lengths.mean()),
+        "response_length_max": float(rollout.lengths.max()),
+        "temperature_mean": float(temps.mean()),
+        "temperature_std": float(temps.std()) if temps.numel() > 1 else 0.0,
+        "temperature_min": float(temps.min()),
+        "temperature_max": float(temps.max()),
+        # The sampler's log-probs and the trainer's recomputation at the recorded temperatures
+        # must agree: a mismatch here is the temperature bug TRL and verl once shipped.
+        "logprob_mismatch": float((old.logprobs - rollout.logprobs)[mask].abs().max()),
+    }
+    levels = np.repeat([r.get("level") for r in records], g)
+    for level in sorted({lv for lv in levels if lv is not None}):
+        out[f"reward_L{level}"] = float(rewards[torch.from_numpy(levels == level)].mean())
+    return out
+
+
+# ---------------------------------------------------------------- the loop
+
+
+def train(
+    base_dir: Path,
+    train_records: list[dict],
+    method: dict[str, Any],
+    cfg: TrainConfig,
+    seed: int,
+    run_dir: Path,
+    out_dir: Path,
+    config_for_provenance: dict[str, Any],
+    stop_after: int | None = None,
+) -> Path | None:
+    """Train (resuming from the newest checkpoint in `run_dir`), log every step to
+    `run_dir/metrics.jsonl`, and save the final model to `out_dir`. `stop_after` ends the run
+    early after that many steps (for resume tests); nothing is written to `out_dir` then."""
+    run = build_run(base_dir, train_records, method, cfg, seed)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_dir / "metrics.jsonl"
+    start = resume(run, run_dir, log_path)
+    end = cfg.steps if stop_after is None else min(stop_after, cfg.steps)
+    with log_path.open("a") as log:
+        for step in tqdm(range(start, end), desc=f"train {method['controller']} seed {seed}", initial=start, total=end):
+            metrics = grpo_step(run, step)
+            log.write(json.dumps(metrics) + "\n")
+            log.flush()
+            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+                save_checkpoint(run_dir, step + 1, run.model, run.state_dict(), cfg.keep_checkpoints)
+    if end < cfg.steps:
+        save_checkpoint(run_dir, end, run.model, run.state_dict(), cfg.keep_checkpoints)
+        return None
+    save_final(run, out_dir, log_path, provenance(config_for_provenance, seed, method=method))
+    return out_dir
+
+
+def resume(run: Run, run_dir: Path, log_path: Path) -> int:
+    """Restore the newest checkpoint, if any, and cut the metrics log back to it."""
+    checkpoints = list_checkpoints(run_dir)
+    if not checkpoints:
+        log_path.unlink(missing_ok=True)
+        return 0
+    state = load_checkpoint(checkpoints[-1], run.model)
+    run.load_state_dict(state)
+    step = state["step"]
+    kept = [row for row in read_jsonl(log_path) if row["step"] < step] if log_path.exists() else []
+    with atomic_path(log_path) as tmp:
+        tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
+    return step
+
+
+def save_final(run: Run, out_dir: Path, log_path: Path, meta: dict[str, Any]) -> None:
+    """The trained policy as a loadable model directory, with its controller, its training
+    metrics and provenance."""
+    with atomic_path(out_dir) as tmp:
+        run.model.save_pretrained(tmp)
+        shutil.copyfile(log_path, tmp / "train_metrics.jsonl")
+        run.tokenizer.save_pretrained(tmp)
+        torch.save(run.controller.state_dict(), tmp / CONTROLLER_FILE)
+        write_json(tmp / "run.json", meta)

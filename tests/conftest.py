@@ -1,0 +1,56 @@
+"""Shared fixtures: a tiny random-init policy built in seconds (no pre-training)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from harness.data.arithmetic import generate_splits
+from harness.data.tokenizer import build_tokenizer
+from harness.modeling import build_tiny_llama
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def splits() -> dict[str, list[dict]]:
+    return generate_splits(seed=0, levels=[1, 2, 3], test_per_level=20, train_size=300, first_max=50, term_max=9)
+
+
+@pytest.fixture(scope="session")
+def tiny_policy_dir(tmp_path_factory: pytest.TempPathFactory, splits: dict[str, list[dict]]) -> Path:
+    """A saved random-init Llama (hidden 32) and tokenizer, loadable by load_policy."""
+    out = tmp_path_factory.mktemp("policy")
+    corpus = [f"{r['problem']} {r['solution']}" for s in splits.values() for r in s]
+    tokenizer = build_tokenizer(corpus)
+    model = build_tiny_llama(tokenizer, 32, 2, 2, 1, 64, 128, seed=0)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def toy_records() -> list[dict]:
+    """Two one-step problems whose answers a briefly pre-trained model confuses: rollouts of
+    either prompt are right about half the time, so GRPO groups carry signal."""
+    return [
+        {"id": f"toy-{a}", "problem": f"{a}+0=?", "solution": f"\\boxed{{{a}}}", "answer": str(a), "level": 1}
+        for a in (1, 2)
+    ]
+
+
+@pytest.fixture(scope="session")
+def toy_policy_dir(tmp_path_factory: pytest.TempPathFactory, tiny_policy_dir: Path, toy_records: list[dict]) -> Path:
+    """The tiny policy after a few SFT steps that teach the answer format, not the answers."""
+    from harness.config import PretrainConfig
+    from harness.modeling import load_policy
+    from harness.pretrain import sft
+
+    out = tmp_path_factory.mktemp("toy-policy")
+    model, tok = load_policy(tiny_policy_dir)
+    sft(model, tok, toy_records, PretrainConfig(steps=15, batch_size=8, lr=1e-2, warmup_ratio=0.0), out / "log.jsonl")
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out

@@ -1,0 +1,83 @@
+"""The KV-cache sampler: temperatures recorded per token, log-probs the trainer reproduces,
+eos and padding, determinism, and agreement with transformers' generate."""
+
+import torch
+
+from harness.grpo import old_policy_pass, response_forward
+from harness.logprobs import entropy
+from harness.modeling import load_policy
+from harness.prompts import prompt_ids
+from harness.sampling.torch_sampler import TorchSampler
+from harness.temperature.base import TokenPolicy, constant
+
+
+class PositionRamp(TokenPolicy):
+    """Row r at position t gets 0.5 + 0.1 r + 0.05 t (a per-row, per-step temperature)."""
+
+    def __call__(self, position, logits, hidden, rows):
+        return 0.5 + 0.1 * rows.float() + 0.05 * position
+
+
+def sample(policy_dir, policy, n=6, seed=0, **kw):
+    model, tok = load_policy(policy_dir)
+    prompts = [prompt_ids(tok, p) for p in ["3+4=?", "12-5+7=?", "40+2-9+1=?"]] * (n // 3)
+    sampler = TorchSampler(model, tok.eos_token_id, tok.pad_token_id, torch.Generator().manual_seed(seed))
+    return model, tok, sampler.generate(prompts, policy, 24, **kw)
+
+
+def test_recorded_temperatures_are_the_policys(tiny_policy_dir):
+    _, _, ro = sample(tiny_policy_dir, PositionRamp())
+    rows, steps = torch.nonzero(ro.mask, as_tuple=True)
+    expected = 0.5 + 0.1 * rows.float() + 0.05 * steps.float()
+    assert torch.allclose(ro.temperatures[rows, steps], expected)
+    assert torch.all(ro.temperatures[ro.mask == 0] == 1.0)
+
+
+def test_trainer_recomputes_the_samplers_logprobs_at_the_recorded_temperatures(tiny_policy_dir):
+    model, _, ro = sample(tiny_policy_dir, PositionRamp())
+    old = old_policy_pass(model, ro, micro_batch=4)  # micro-batches of different widths
+    assert torch.allclose(old.logprobs, ro.logprobs, atol=1e-5)
+    # dividing by any other temperature gives different numbers: the test can fail
+    wrong = ro.__class__(**{**ro.__dict__, "temperatures": torch.ones_like(ro.temperatures)})
+    assert not torch.allclose(response_forward(model, wrong, torch.arange(6))[0] * ro.mask, ro.logprobs, atol=1e-3)
+
+
+def test_stops_at_eos_and_pads_after(tiny_policy_dir):
+    model, tok, ro = sample(tiny_policy_dir, constant(1.0), n=30)
+    for row in range(ro.tokens.shape[0]):
+        length = int(ro.mask[row].sum())
+        assert ro.mask[row, :length].all() and not ro.mask[row, length:].any()
+        generated = ro.tokens[row, :length].tolist()
+        assert tok.eos_token_id not in generated[:-1]  # eos only as the last generated token
+        if length < 24:
+            assert generated[-1] == tok.eos_token_id
+        assert (ro.tokens[row, length:] == tok.pad_token_id).all()
+        assert (ro.logprobs[row, length:] == 0).all()
+
+
+def test_same_seed_same_samples(tiny_policy_dir):
+    a = sample(tiny_policy_dir, constant(1.0), seed=5)[2]
+    b = sample(tiny_policy_dir, constant(1.0), seed=5)[2]
+    c = sample(tiny_policy_dir, constant(1.0), seed=6)[2]
+    assert torch.equal(a.tokens, b.tokens) and not torch.equal(a.tokens, c.tokens)
+
+
+def test_entropies_and_hidden_states_on_request(tiny_policy_dir):
+    model, _, ro = sample(tiny_policy_dir, constant(0.7), return_entropies=True, return_hidden=True)
+    assert ro.hidden.shape == (*ro.tokens.shape, model.config.hidden_size)
+    # hidden state at position t is what produced token t: the head reproduces the logits
+    logits = model.get_output_embeddings()(ro.hidden)
+    expected = entropy(torch.log_softmax(logits, -1)) * ro.mask  # the T = 1 entropy
+    assert torch.allclose(ro.entropies, expected, atol=1e-5)
+
+
+def test_near_zero_temperature_matches_greedy_generate(tiny_policy_dir):
+    model, tok = load_policy(tiny_policy_dir)
+    prompts = [prompt_ids(tok, p) for p in ["3+4=?", "12-5+7=?", "40+2-9+1=?"]]
+    ro = TorchSampler(model, tok.eos_token_id, tok.pad_token_id, torch.Generator().manual_seed(0)).generate(
+        prompts, constant(1e-4), 12
+    )
+    for row, prompt in enumerate(prompts):
+        ref = model.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
+        ours = ro.tokens[row, : int(ro.mask[row].sum())]
+        assert ref[0, len(prompt) :].tolist() == ours.tolist()

@@ -1,0 +1,30 @@
+import re
+
+from harness.config import load_config
+from harness.paths import PATTERNS
+
+CFG = load_config(config)  # typed and validated: a bad config stops here, naming the field
+EXP = CFG.name
+METHODS = ["base", *CFG.methods]
+
+
+def P(kind):
+    """A path pattern of harness/paths.py with this experiment's name filled in."""
+    return PATTERNS[kind].replace("{exp}", EXP)
+
+
+def one_of(names):
+    return "|".join(re.escape(n) for n in names)
+
+
+wildcard_constraints:
+    model=one_of(CFG.models),
+    method=one_of(METHODS),
+    seed=r"\d+",
+    benchmark=one_of(CFG.eval.benchmarks),
+
+
+def eval_targets():
+    return expand(
+        P("eval"), model=CFG.models, method=CFG.rows(), seed=CFG.seeds, benchmark=CFG.eval.benchmarks
+    )

@@ -1,0 +1,18 @@
+def policy_dir(w):
+    return P("base_model") if w.method == "base" else P("model")
+
+
+rule evaluate:
+    input:
+        model=policy_dir,
+        data=P("benchmark_data"),
+    output:
+        metrics=P("eval"),
+        generations=P("generations"),
+    params:
+        eval=CFG.eval.model_dump(),
+    threads: 1
+    log:
+        P("log").format(name="{model}/{method}/seed{seed}/eval-{benchmark}"),
+    script:
+        "../scripts/evaluate.py"

@@ -1,0 +1,15 @@
+rule train:
+    input:
+        base=P("base_model"),
+        train=rules.prepare.output.train,
+    output:
+        model=directory(P("model")),
+    params:
+        run_dir=P("train_dir"),
+        method=lambda w: CFG.methods[w.method],
+        train=CFG.train.model_dump(),
+    threads: 1
+    log:
+        P("log").format(name="{model}/{method}/seed{seed}/train"),
+    script:
+        "../scripts/train.py"
