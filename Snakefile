@@ -6,7 +6,9 @@
 #   results/{exp}/{model}/{method}/seed{seed}/model/                        rule train
 #   results/{exp}/{model}/{method}/seed{seed}/eval/{benchmark}.json         rule evaluate
 #       (method "base" evaluates the untrained model; seed is then the sampling seed)
-#   results/{exp}/tables/{main,by_level}.{md,csv}, summary.csv              rule tables
+#   results/{exp}/tables/{table}.{md,csv}, {table}_by_level.*, _summary.csv   rule table
+#       (tables: `main` = base + methods, the default target; others from the config's
+#        `tables`, e.g. `snakemake --cores 2 ablations`)
 #   logs/{exp}/...                                                          one log per job
 #
 # Any cell of a table is one target:
@@ -24,4 +26,9 @@ include: "workflow/rules/tables.smk"
 
 rule all:
     input:
-        rules.tables.output,
+        table_files("main"),
+
+
+rule ablations:  # every variant of the `ablations` config section, and its table
+    input:
+        table_files("ablations") if "ablations" in TABLES else [],

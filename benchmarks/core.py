@@ -91,7 +91,7 @@ def train_step_breakdown(cfg, model_dir: Path, steps: int) -> None:
         t1 = time.perf_counter()
         rewards = score(run, rollout, batch)
         t2 = time.perf_counter()
-        old = old_policy_pass(run.model, rollout, micro)
+        old = old_policy_pass(run.model, rollout, rollout.temperatures, micro)
         t3 = time.perf_counter()
         advantages = group_advantages(rewards, cfg.train.group_size)
         policy_update(run.model, run.optimizer, run.scheduler, rollout, advantages, old, None, cfg.train, run.update_generator)

@@ -5,7 +5,7 @@ Snakemake workflow (which is the way to run many: `snakemake --cores 2`).
   harness pretrain --config configs/tiny.yaml --model tiny-llama
   harness train    --config configs/tiny.yaml --model tiny-llama --method grpo-t1.0 --seed 0
   harness eval     --config configs/tiny.yaml --model tiny-llama --method grpo-t1.0 --seed 0 --benchmark arith
-  harness tables   --config configs/tiny.yaml
+  harness tables   --config configs/tiny.yaml --table main
 Any config value can be overridden with --set key.path=value (YAML value), e.g. --set train.steps=10.
 """
 
@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--stop-after", type=int, help="stop after this many steps (resumable)")
     p = sub.add_parser("eval", parents=[common, cell], help="evaluate one cell")
     p.add_argument("--benchmark", required=True)
-    sub.add_parser("tables", parents=[common], help="build tables from every evaluated cell")
+    p = sub.add_parser("tables", parents=[common], help="build a table from its evaluated cells")
+    p.add_argument("--table", default="main", help="a table of the config's `tables` (default: main)")
 
     args = parser.parse_args(argv)
     cfg = _config(args)
@@ -82,13 +83,9 @@ def _dispatch(args: argparse.Namespace, cfg: ExperimentConfig, exp: str) -> None
         )
     elif args.command == "train":
         cell = dict(exp=exp, model=args.model, method=args.method, seed=args.seed)
-        from harness.io import read_jsonl
-        from harness.train import train
-
-        train(
-            path("base_model", exp=exp, model=args.model), read_jsonl(path("train_data", exp=exp)),
-            cfg.methods[args.method], cfg.train, args.seed, path("train_dir", **cell), path("model", **cell),
-            cfg.model_dump(mode="json"), stop_after=args.stop_after,
+        stages.train_cell(
+            cfg, args.model, args.method, args.seed, path("base_model", exp=exp, model=args.model),
+            path("train_data", exp=exp), path("train_dir", **cell), path("model", **cell), args.stop_after,
         )
     elif args.command == "eval":
         cell = dict(exp=exp, model=args.model, method=args.method, seed=args.seed, benchmark=args.benchmark)
@@ -100,8 +97,15 @@ def _dispatch(args: argparse.Namespace, cfg: ExperimentConfig, exp: str) -> None
         n = cfg.eval.n_samples
         print(f"Avg@{n} {100 * summary[f'avg@{n}']:.2f}  " + "  ".join(f"Pass@{k} {100 * summary[f'pass@{k}']:.2f}" for k in cfg.eval.ks))
     elif args.command == "tables":
-        evals = sorted(Path(f"results/{exp}").glob("*/*/seed*/eval/*.json"))
-        stages.make_tables(cfg, evals, Path(f"results/{exp}/tables"))
+        rows = cfg.table_rows()[args.table]
+        evals = [
+            path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b)
+            for m in cfg.models for r in rows for s in cfg.seeds for b in cfg.eval.benchmarks
+        ]
+        missing = [str(e) for e in evals if not e.exists()]
+        if missing:
+            raise SystemExit(f"tables: {len(missing)} cells are not evaluated yet, e.g. {missing[0]}")
+        stages.make_tables(cfg, args.table, evals, path("table", exp=exp, table=args.table, ext="md").parent)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.temperature.base import validate_method
 
@@ -89,6 +89,15 @@ class TrainConfig(Section):
     kl_coef: float = Field(0.0, ge=0, description="beta of the k3 KL to the frozen base model")
     loss_aggregation: LossAggregation = "token_mean"
     scale_advantages: bool = Field(True, description="divide by the group std (False: Dr. GRPO)")
+    loss_temperature: Literal["sampled"] | float = Field(
+        "sampled",
+        description="temperature of the loss's log-probs: the per-token sampling temperatures "
+        "(on-policy), or one fixed T (e.g. 1.0, training the T=1 policy off-policy, as EAD)",
+    )
+    tis_cap: float | None = Field(
+        None, gt=0, description="truncated importance sampling: weight tokens by "
+        "min(pi_old(o) / pi_sampler(o), tis_cap); null = off",
+    )
     save_every: int = Field(50, gt=0, description="checkpoint period in steps")
     keep_checkpoints: int = Field(1, ge=1)
     reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check")
@@ -113,34 +122,62 @@ class EvalConfig(Section):
 
 
 class ExperimentConfig(Section):
+    """A method entry is {controller: <name>, <its parameters>..., train: {<TrainConfig
+    overrides for this method>}}; `methods` form the default target, `ablations` a separate
+    one. `tables` maps a table name to its rows (method names, 'base' for the untrained model)."""
+
     name: str = Field(description="results/{name}/... holds everything this experiment writes")
     seeds: list[int] = Field(min_length=1)
     data: DataConfig = DataConfig()
     models: dict[str, ModelConfig]
     train: TrainConfig = TrainConfig()
     methods: dict[str, dict[str, Any]] = Field(description="method name -> {controller: ..., params}")
+    ablations: dict[str, dict[str, Any]] = Field({}, description="more methods, built by the ablations target")
     eval: EvalConfig = EvalConfig()
-    table_methods: list[str] | None = Field(None, description="row order of the tables; null = base + methods")
-
-    @field_validator("methods")
-    @classmethod
-    def _methods_valid(cls, methods: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        for name, spec in methods.items():
-            if name == "base":
-                raise ValueError("'base' is reserved for the untrained model")
-            validate_method(spec, f"methods.{name}")
-        return methods
+    tables: dict[str, list[str]] = Field({}, description="table name -> rows; 'main' defaults to base + methods")
 
     @model_validator(mode="after")
-    def _table_rows_known(self) -> ExperimentConfig:
-        known = {"base", *self.methods}
-        unknown = [m for m in self.table_methods or [] if m not in known]
-        if unknown:
-            raise ValueError(f"table_methods {unknown} are not methods; allowed: {sorted(known)}")
+    def _methods_and_tables_valid(self) -> ExperimentConfig:
+        clash = set(self.methods) & set(self.ablations)
+        if clash:
+            raise ValueError(f"methods and ablations share names {sorted(clash)}")
+        for group in ("methods", "ablations"):
+            for name, spec in getattr(self, group).items():
+                if name == "base":
+                    raise ValueError(f"{group}.base: 'base' is reserved for the untrained model")
+                validate_method(_without_train(spec), f"{group}.{name}")
+                try:
+                    self.train_config(name)
+                except ValidationError as err:
+                    raise ValueError(f"{group}.{name}.train: {err}") from None
+        known = {"base", *self.methods, *self.ablations}
+        for table, rows in self.table_rows().items():
+            unknown = [m for m in rows if m not in known]
+            if unknown:
+                raise ValueError(f"tables.{table}: {unknown} are not methods; allowed: {sorted(known)}")
         return self
 
-    def rows(self) -> list[str]:
-        return self.table_methods or ["base", *self.methods]
+    def method_spec(self, name: str) -> dict[str, Any]:
+        spec = self.methods.get(name) or self.ablations.get(name)
+        if spec is None:
+            raise KeyError(f"unknown method {name!r}; known: {sorted({*self.methods, *self.ablations})}")
+        return spec
+
+    def controller_spec(self, name: str) -> dict[str, Any]:
+        """{controller: ..., params} of a method, without its train overrides."""
+        return _without_train(self.method_spec(name))
+
+    def train_config(self, name: str) -> TrainConfig:
+        """The experiment's GRPO settings with the method's own overrides applied."""
+        overrides = self.method_spec(name).get("train", {})
+        return TrainConfig.model_validate({**self.train.model_dump(), **overrides}) if overrides else self.train
+
+    def table_rows(self) -> dict[str, list[str]]:
+        return {"main": ["base", *self.methods], **self.tables}
+
+
+def _without_train(spec: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in spec.items() if k != "train"}
 
 
 def resolve_includes(raw: dict[str, Any]) -> dict[str, Any]:

@@ -66,15 +66,24 @@ def loss_weights(mask: Tensor, how: LossAggregation) -> Tensor:
     raise ValueError(f"train.loss_aggregation: unknown {how!r}")
 
 
+def loss_temperatures(rollout: Rollout, cfg: TrainConfig) -> Tensor:
+    """The per-token temperatures (N, L) the loss divides logits by: those the sampler recorded
+    (on-policy, the default), or one fixed temperature for every token."""
+    if cfg.loss_temperature == "sampled":
+        return rollout.temperatures
+    return torch.full_like(rollout.temperatures, float(cfg.loss_temperature))
+
+
 def response_forward(
     model: PreTrainedModel,
     rollout: Rollout,
     rows: Tensor,
+    temperatures: Tensor,
     stat_fn: TokenStatFn | None = None,
 ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-    """Recompute the rows' response log-probs at their recorded temperatures.
+    """Recompute the rows' response log-probs at `temperatures` (N, L).
 
-    Returns log pi_T(o_t) (n, L), the entropy of each sampling distribution (n, L), and, if
+    Returns log pi_T(o_t) (n, L), the entropy of each such distribution (n, L), and, if
     `stat_fn` is given, its statistics of (raw logits, tokens, hidden) for the same tokens.
     """
     width = int(rollout.mask[rows].sum(-1).max())  # the rows' longest response; the rest is pad
@@ -86,7 +95,7 @@ def response_forward(
     hidden = hidden[:, prompt_len - 1 : -1]  # (n, W, d): the state that produced each token
     logits = model.get_output_embeddings()(hidden)  # (n, W, V)
     tokens = rollout.tokens[rows, :width]
-    logp, ent = token_logprobs(logits, tokens, rollout.temperatures[rows, :width])
+    logp, ent = token_logprobs(logits, tokens, temperatures[rows, :width])
     stats = stat_fn(logits.detach(), tokens, hidden.detach()) if stat_fn else {}
     return _pad_to(logp, rollout.mask.shape[1]), _pad_to(ent, rollout.mask.shape[1]), {
         k: _pad_to(v, rollout.mask.shape[1]) for k, v in stats.items()
@@ -129,11 +138,21 @@ def reuses_batch(cfg: TrainConfig) -> bool:
 
 @torch.no_grad()
 def old_policy_pass(
-    model: PreTrainedModel, rollout: Rollout, micro_batch: int, stat_fn: TokenStatFn | None = None
+    model: PreTrainedModel, rollout: Rollout, temperatures: Tensor, micro_batch: int, stat_fn: TokenStatFn | None = None
 ) -> OldPolicy:
     """A no-grad forward over the whole batch before any update."""
     chunks = torch.arange(rollout.tokens.shape[0]).split(micro_batch)
-    return OldPolicy.from_parts([(r, response_forward(model, rollout, r, stat_fn)) for r in chunks], rollout.mask)
+    parts = [(r, response_forward(model, rollout, r, temperatures, stat_fn)) for r in chunks]
+    return OldPolicy.from_parts(parts, rollout.mask)
+
+
+def tis_weights(old_logp: Tensor, sampler_logp: Tensor, cap: float | None) -> Tensor | None:
+    """Truncated importance sampling (Yao et al. 2025; EAD): min(pi_old(o) / pi_sampler(o), cap)
+    per token, where pi_old is the trainer's policy at the loss temperature and pi_sampler the
+    distribution the token was drawn from. None when off."""
+    if cap is None:
+        return None
+    return torch.exp(old_logp - sampler_logp).clamp(max=cap)
 
 
 def policy_update(
@@ -154,6 +173,7 @@ def policy_update(
     and the mean loss, clip fraction, KL and grad norm over the optimizer steps."""
     if old is None and reuses_batch(cfg):
         raise ValueError("policy_update: old log-probs are required when a batch is reused")
+    temperatures = loss_temperatures(rollout, cfg)
     n = rollout.tokens.shape[0]
     micro = cfg.micro_batch_size or n
     totals = {"loss": 0.0, "clipped_tokens": 0.0, "kl": 0.0, "grad_norm": 0.0}
@@ -168,12 +188,13 @@ def policy_update(
             weights = loss_weights(rollout.mask[minibatch], cfg.loss_aggregation)  # (m, L)
             optimizer.zero_grad(set_to_none=True)
             for part, rows in zip(torch.arange(len(minibatch)).split(micro), minibatch.split(micro)):
-                logp, ent, stats = response_forward(model, rollout, rows, stat_fn if old is None else None)
+                logp, ent, stats = response_forward(model, rollout, rows, temperatures, stat_fn if old is None else None)
                 if old is None:
                     parts.append((rows, (logp.detach(), ent.detach(), stats)))
                 old_logp = logp.detach() if old is None else old.logprobs[rows]
                 objective, clipped = clipped_objective(logp, old_logp, advantages[rows], cfg.clip_low, cfg.clip_high)
-                per_token = -objective
+                tis = tis_weights(old_logp, rollout.logprobs[rows], cfg.tis_cap)
+                per_token = -objective if tis is None else -objective * tis
                 if ref_logp is not None:
                     kl = kl_k3(logp, ref_logp[rows])
                     per_token = per_token + cfg.kl_coef * kl

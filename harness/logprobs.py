@@ -26,3 +26,11 @@ def token_logprobs(logits: Tensor, tokens: Tensor, temperatures: Tensor) -> tupl
     distribution it was drawn from: logits (B, L, V), tokens (B, L), temperatures (B, L)."""
     logp = scaled_log_softmax(logits, temperatures)  # (B, L, V)
     return logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1), entropy(logp)
+
+
+def chosen_logprob(logits: Tensor, tokens: Tensor, temperature: float) -> Tensor:
+    """log softmax(z / T)[o] = z[o] / T - logsumexp(z / T) for one temperature, without keeping
+    the (..., V) log-probabilities: logits (..., V), tokens (...) -> (...). Evaluating K virtual
+    temperatures this way costs K passes over the logits but never K x V memory."""
+    z = logits.float() / temperature
+    return z.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(z, dim=-1)

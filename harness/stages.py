@@ -59,11 +59,12 @@ def pretrain(cfg: ExperimentConfig, model_name: str, train_path: Path, tokenizer
 
 
 def train_cell(
-    cfg: ExperimentConfig, model: str, method: str, seed: int, base_dir: Path, train_path: Path, run_dir: Path, out_dir: Path
+    cfg: ExperimentConfig, model: str, method: str, seed: int, base_dir: Path, train_path: Path, run_dir: Path,
+    out_dir: Path, stop_after: int | None = None,
 ) -> None:
     train(
-        base_dir, read_jsonl(train_path), cfg.methods[method], cfg.train, seed, run_dir, out_dir,
-        cfg.model_dump(mode="json"),
+        base_dir, read_jsonl(train_path), cfg.controller_spec(method), cfg.train_config(method), seed, run_dir,
+        out_dir, cfg.model_dump(mode="json"), stop_after,
     )
 
 
@@ -72,8 +73,8 @@ def eval_policy(cfg: ExperimentConfig, method: str, model_dir: Path, hidden_size
     one fixed T for every model (TAMPO), or each method's own strategy (IntroLLM)."""
     if cfg.eval.temperature != "method" or method == "base":
         return constant(1.0 if cfg.eval.temperature == "method" else float(cfg.eval.temperature))
-    ctx = ControllerContext(total_steps=cfg.train.steps, hidden_size=hidden_size, seed=seed)
-    controller = build_controller(cfg.methods[method], ctx)
+    ctx = ControllerContext(total_steps=cfg.train_config(method).steps, hidden_size=hidden_size, seed=seed)
+    controller = build_controller(cfg.controller_spec(method), ctx)
     controller.load_state_dict(torch.load(model_dir / CONTROLLER_FILE, weights_only=False))
     return controller.eval_policy()
 
@@ -97,21 +98,24 @@ def evaluate_cell(
     return summary
 
 
-def make_tables(cfg: ExperimentConfig, eval_paths: list[Path], tables_dir: Path) -> None:
-    """main: benchmarks x (Avg@n, Pass@k); by_level: Avg@n per difficulty level; summary: every
-    aggregate in long form."""
+def make_tables(cfg: ExperimentConfig, table_name: str, eval_paths: list[Path], tables_dir: Path) -> None:
+    """{table}: benchmarks x (Avg@n, Pass@k); {table}_by_level: Avg@n per difficulty level;
+    {table}_summary: every aggregate in long form."""
     from harness.tables import aggregate, load_cells, wide_table, write_table
 
     summary = aggregate(load_cells(eval_paths))
     n = cfg.eval.n_samples
     metrics = [f"Avg@{n}"] + [f"Pass@{k}" for k in cfg.eval.ks if k > 1]
     columns = [f"{b} {m}" for b in cfg.eval.benchmarks for m in metrics]
-    main = wide_table(summary, cfg.rows(), "all", columns)
-    write_table(main, tables_dir / "main.md", tables_dir / "main.csv", f"{cfg.name}: mean ± std [95% CI] over seeds, %")
+    rows = cfg.table_rows()[table_name]
+    main = wide_table(summary, rows, "all", columns)
+    title = f"{cfg.name} {table_name}: mean ± std [95% CI] over seeds, %"
+    write_table(main, tables_dir / f"{table_name}.md", tables_dir / f"{table_name}.csv", title)
     levels = sorted(lv for lv in summary["level"].unique() if lv != "all")
     by_level = summary[summary["level"] != "all"].assign(benchmark=lambda f: f["benchmark"] + " L" + f["level"], level="all")
     cols = [f"{b} L{lv} Avg@{n}" for b in cfg.eval.benchmarks for lv in levels]
-    table = wide_table(by_level, cfg.rows(), "all", cols) if levels else main.iloc[:0, :2]
-    write_table(table, tables_dir / "by_level.md", tables_dir / "by_level.csv", f"{cfg.name}: Avg@{n} by level, %")
-    with atomic_path(tables_dir / "summary.csv") as tmp:
+    table = wide_table(by_level, rows, "all", cols) if levels else main.iloc[:0, :2]
+    stem = tables_dir / f"{table_name}_by_level"
+    write_table(table, stem.with_suffix(".md"), stem.with_suffix(".csv"), f"{cfg.name} {table_name}: Avg@{n} by level, %")
+    with atomic_path(tables_dir / f"{table_name}_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)

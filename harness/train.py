@@ -27,9 +27,17 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_sc
 
 from harness.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from harness.config import TrainConfig
-from harness.grpo import OldPolicy, group_advantages, old_policy_pass, policy_update, reuses_batch
+from harness.grpo import (
+    OldPolicy,
+    group_advantages,
+    loss_temperatures,
+    old_policy_pass,
+    policy_update,
+    reuses_batch,
+    tis_weights,
+)
 from harness.io import atomic_path, provenance, read_jsonl, write_json
-from harness.modeling import load_policy
+from harness.modeling import count_parameters, load_policy
 from harness.prompts import prompt_ids
 from harness.rewards import math_rewards
 from harness.sampling.base import Rollout
@@ -105,7 +113,9 @@ def build_run(
     torch.manual_seed(seed)
     model, tokenizer = load_policy(base_dir)
     ref_model = copy.deepcopy(model).requires_grad_(False) if cfg.kl_coef > 0 else None
-    ctx = ControllerContext(total_steps=cfg.steps, hidden_size=model.config.hidden_size, seed=seed)
+    ctx = ControllerContext(
+        total_steps=cfg.steps, hidden_size=model.config.hidden_size, seed=seed, model_parameters=count_parameters(model)
+    )
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
     )
@@ -159,9 +169,9 @@ def grpo_step(run: Run, step: int) -> dict[str, float]:
     t_score = time.perf_counter()
 
     micro = cfg.micro_batch_size or len(rewards)
-    stat_fn = run.controller.token_stats
-    old = old_policy_pass(run.model, rollout, micro, stat_fn) if reuses_batch(cfg) else None
-    ref_logp = old_policy_pass(run.ref_model, rollout, micro).logprobs if run.ref_model is not None else None
+    stat_fn, temps = run.controller.token_stats, loss_temperatures(rollout, cfg)
+    old = old_policy_pass(run.model, rollout, temps, micro, stat_fn) if reuses_batch(cfg) else None
+    ref_logp = old_policy_pass(run.ref_model, rollout, temps, micro).logprobs if run.ref_model is not None else None
     old, update_metrics = policy_update(
         run.model, run.optimizer, run.scheduler, rollout, advantages, old, ref_logp, cfg, run.update_generator, stat_fn
     )
@@ -172,7 +182,7 @@ def grpo_step(run: Run, step: int) -> dict[str, float]:
     t_temperature = time.perf_counter()
     return {
         "step": step,
-        **batch_metrics(rollout, rewards, records, old, cfg.group_size),
+        **batch_metrics(rollout, rewards, records, old, cfg),
         **update_metrics,
         "lr": run.scheduler.get_last_lr()[0],
         **{f"temp/{k}": v for k, v in temperature_metrics.items()},
@@ -184,8 +194,8 @@ def grpo_step(run: Run, step: int) -> dict[str, float]:
     }
 
 
-def batch_metrics(rollout: Rollout, rewards: Tensor, records: list[dict], old: OldPolicy, g: int) -> dict[str, float]:
-    mask = rollout.mask.bool()
+def batch_metrics(rollout: Rollout, rewards: Tensor, records: list[dict], old: OldPolicy, cfg: TrainConfig) -> dict[str, float]:
+    mask, g = rollout.mask.bool(), cfg.group_size
     temps = rollout.temperatures[mask]
     grouped = rewards.view(-1, g)
     out = {
@@ -200,10 +210,15 @@ def batch_metrics(rollout: Rollout, rewards: Tensor, records: list[dict], old: O
         "temperature_std": float(temps.std()) if temps.numel() > 1 else 0.0,
         "temperature_min": float(temps.min()),
         "temperature_max": float(temps.max()),
+    }
+    if cfg.loss_temperature == "sampled":
         # The sampler's log-probs and the trainer's recomputation at the recorded temperatures
         # must agree: a mismatch here is the temperature bug TRL and verl once shipped.
-        "logprob_mismatch": float((old.logprobs - rollout.logprobs)[mask].abs().max()),
-    }
+        out["logprob_mismatch"] = float((old.logprobs - rollout.logprobs)[mask].abs().max())
+    tis = tis_weights(old.logprobs, rollout.logprobs, cfg.tis_cap)
+    if tis is not None:
+        out["tis_weight_mean"] = float(tis[mask].mean())
+        out["tis_truncated_fraction"] = float((tis[mask] >= cfg.tis_cap).float().mean())
     levels = np.repeat([r.get("level") for r in records], g)
     for level in sorted({lv for lv in levels if lv is not None}):
         out[f"reward_L{level}"] = float(rewards[torch.from_numpy(levels == level)].mean())
@@ -242,7 +257,8 @@ def train(
     if end < cfg.steps:
         save_checkpoint(run_dir, end, run.model, run.state_dict(), cfg.keep_checkpoints)
         return None
-    save_final(run, out_dir, log_path, provenance(config_for_provenance, seed, method=method))
+    meta = provenance(config_for_provenance, seed, method=method, method_summary=run.controller.summary())
+    save_final(run, out_dir, log_path, meta)
     return out_dir
 
 

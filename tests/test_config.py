@@ -45,8 +45,8 @@ def test_eval_ks_must_fit_the_samples():
 
 
 def test_table_rows_must_be_methods():
-    with pytest.raises(ConfigError, match="table_methods"):
-        load_config(with_changes(table_methods="[base, grpo-t9]"))
+    with pytest.raises(ConfigError, match=r"tables.main: \[.grpo-t9.\] are not methods"):
+        load_config(with_changes(tables__main="[base, grpo-t9]"))
 
 
 def test_overrides_parse_yaml_values():

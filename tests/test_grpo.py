@@ -68,3 +68,13 @@ def test_temperature_scaled_logprobs_match_manual_softmax():
         assert ent[0, t].item() == pytest.approx(-(p * p.log()).sum().item(), abs=1e-6)
     # one temperature per row broadcasts over the vocabulary only
     assert scaled_log_softmax(logits[0], temps[0]).shape == (2, 3)
+
+
+def test_tis_weights_by_hand():
+    from harness.grpo import tis_weights
+
+    old = torch.log(torch.tensor([[0.5, 0.9, 0.1]]))
+    sampler = torch.log(torch.tensor([[0.25, 0.9, 0.5]]))
+    # ratios 2.0, 1.0, 0.2; capped at 1.5
+    assert torch.allclose(tis_weights(old, sampler, 1.5), torch.tensor([[1.5, 1.0, 0.2]]))
+    assert tis_weights(old, sampler, None) is None

@@ -26,8 +26,16 @@ def test_default_dry_run_lists_the_whole_grid(tmp_path):
     out = snakemake("-n", "--cores", "2", "--quiet", "rules", workdir=tmp_path)
     assert out.returncode == 0, out.stderr
     counts = job_counts(out.stdout)
-    # 4 methods x 3 seeds trained; those 12 and the base model x 3 seeds evaluated
-    assert counts == {"all": 1, "evaluate": 15, "prepare": 1, "pretrain": 1, "tables": 1, "train": 12}
+    # 11 methods x 3 seeds trained; those 33 and the base model x 3 seeds evaluated
+    assert counts == {"all": 1, "evaluate": 36, "prepare": 1, "pretrain": 1, "table": 1, "train": 33}
+
+
+def test_ablations_target_adds_every_variant(tmp_path):
+    out = snakemake("ablations", "-n", "--cores", "2", "--quiet", "rules", workdir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    counts = job_counts(out.stdout)
+    # 15 rows besides base (3 of them also in the main grid) x 3 seeds
+    assert counts["train"] == 45 and counts["evaluate"] == 48 and counts["table"] == 1
 
 
 def test_one_cell_is_one_target(tmp_path):

@@ -31,3 +31,12 @@ def test_works_from_a_worker_thread():
     thread.start()
     thread.join(timeout=60)
     assert out == [[1.0]]
+
+
+def test_integer_literals_agree_with_math_verify():
+    """The integer shortcut must give math-verify's own verdicts."""
+    from harness.rewards import _integer_verdict, _run
+
+    pairs = [("15", "15"), ("15", "015"), ("-3", "-3"), ("12", "21"), ("0", "-0"), ("7", "8")]
+    assert [_integer_verdict(*p) for p in pairs] == _run(pairs, timeout=5.0)
+    assert _integer_verdict("1/2", "0.5") is None and _integer_verdict("15", "15.0") is None

@@ -64,3 +64,63 @@ def test_kl_and_reused_batches_run(tmp_path, toy_policy_dir, toy_records):
     run(tmp_path, toy_policy_dir, toy_records, cfg)
     [row] = metrics(tmp_path / "run" / "metrics.jsonl")
     assert row["kl"] >= 0 and row["logprob_mismatch"] < 1e-4
+
+
+EVERY_METHOD = {
+    "fixed": {"controller": "fixed", "temperature": 0.8},
+    "linear": {"controller": "linear", "start": 0.9, "end": 1.5},
+    "tampo": {"controller": "tampo", "warmup_ratio": 0.0, "top_p": 1.0},
+    "tampo-introllm": {"controller": "tampo", "preset": "introllm"},
+    "ead": {"controller": "ead", "fixed_tokens": 1, "d0": 3.0},
+    "ead_introllm": {"controller": "ead_introllm", "fixed_tokens": 1},
+    "entropy": {"controller": "entropy", "window": 50},
+    "multi_rollout": {"controller": "multi_rollout"},
+    "spike": {"controller": "spike", "every": 1},
+    "introllm": {"controller": "introllm", "lr": 1e-2},
+    "introllm-prompt": {"controller": "introllm", "granularity": "prompt"},
+    "introllm-always": {"controller": "introllm", "gate": False},
+}
+
+
+def assert_same_state(a, b, where="state"):
+    assert type(a) is type(b), where
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            assert_same_state(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same_state(x, y, f"{where}[{i}]")
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), where
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_METHOD))
+def test_every_method_trains_and_resumes_with_identical_controller_state(tmp_path, toy_policy_dir, toy_records, name):
+    method = EVERY_METHOD[name]
+    cfg = CFG.model_copy(update={"steps": 2, "save_every": 1})
+    go = lambda run_name, stop=None: train(  # noqa: E731
+        toy_policy_dir, toy_records, method, cfg, 5, tmp_path / run_name, tmp_path / f"{run_name}-final", {}, stop
+    )
+    go("full")
+    go("split", stop=1)
+    go("split")
+    full = torch.load(tmp_path / "full-final" / CONTROLLER_FILE, weights_only=False)
+    split = torch.load(tmp_path / "split-final" / CONTROLLER_FILE, weights_only=False)
+    assert_same_state(full, split)
+    rows = metrics(tmp_path / "full" / "metrics.jsonl")
+    assert without_times(rows) == without_times(metrics(tmp_path / "split" / "metrics.jsonl"))
+    assert all(r["logprob_mismatch"] < 1e-4 for r in rows)
+
+
+def test_training_the_t1_policy_off_policy_with_tis(tmp_path, toy_policy_dir, toy_records):
+    """EAD as trained in its paper: sampled at annealed temperatures, loss at T = 1, TIS."""
+    cfg = CFG.model_copy(update={"steps": 2, "loss_temperature": 1.0, "tis_cap": 2.0})
+    method = {"controller": "ead", "fixed_tokens": 0, "d0": 2.0}
+    train(toy_policy_dir, toy_records, method, cfg, 5, tmp_path / "run", tmp_path / "final", {})
+    rows = metrics(tmp_path / "run" / "metrics.jsonl")
+    assert all("logprob_mismatch" not in r and 0 < r["tis_weight_mean"] <= 2.0 for r in rows)
+    assert rows[0]["temperature_min"] < 1.0  # the schedule really annealed

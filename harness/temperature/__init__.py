@@ -1,4 +1,2 @@
-"""Temperature methods. Importing this package registers every method module."""
-
-from harness.temperature import fixed, linear  # noqa: F401
-from harness.temperature.base import CONTROLLERS, build_controller, validate_method  # noqa: F401
+"""Temperature methods, one module each; every module registers its controller by name
+(harness.temperature.base.register) and is found by `load_methods`."""

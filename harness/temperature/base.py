@@ -14,6 +14,8 @@ with `@register("name")`; the trainer never changes.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,14 +42,15 @@ class TokenPolicy(ABC):
 
 
 class RowTemperatures(TokenPolicy):
-    """One temperature per row, constant along the response (step- and rollout-level methods)."""
+    """One temperature per row, constant along the response (step- and rollout-level methods):
+    row r gets temperatures[r % period] (period = len(temperatures) by default)."""
 
-    def __init__(self, temperatures: Tensor):
-        self.temperatures = temperatures  # (N,) per row, or (1,) for every row
+    def __init__(self, temperatures: Tensor, period: int | None = None):
+        self.temperatures = temperatures.float()
+        self.period = period or len(temperatures)
 
     def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
-        temps = self.temperatures.to(logits.device, torch.float32)
-        return temps.expand(logits.shape[0]) if temps.numel() == 1 else temps[rows]
+        return self.temperatures.to(logits.device)[rows % self.period]
 
 
 def constant(temperature: float) -> RowTemperatures:
@@ -61,6 +64,7 @@ class ControllerContext:
     total_steps: int  # number of GRPO steps of the run
     hidden_size: int  # d of the policy's last hidden state (for learned heads)
     seed: int
+    model_parameters: int = 0  # size of the policy, for reporting a learned head's share
 
 
 @dataclass
@@ -106,8 +110,13 @@ class TemperatureController(ABC):
         (B, C), hidden (B, C, d). Returned tensors are (B, C, ...) and are concatenated along C."""
         return {}
 
-    def update(self, batch: ScoredBatch) -> dict[str, float]:
-        """Learn from a finished batch; returns metrics to log."""
+    def update(self, batch: ScoredBatch) -> dict[str, Any]:
+        """Learn from a finished batch; returns metrics to log (numbers, or lists of numbers
+        such as a distribution over candidate temperatures)."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        """Facts about the method to record with the trained model (e.g. a head's size)."""
         return {}
 
     def state_dict(self) -> dict[str, Any]:
@@ -124,7 +133,7 @@ CONTROLLERS: dict[str, type[TemperatureController]] = {}
 
 def register(name: str) -> Callable[[C], C]:
     def wrap(cls: C) -> C:
-        if name in CONTROLLERS:
+        if name in CONTROLLERS and CONTROLLERS[name] is not cls:
             raise ValueError(f"temperature controller {name!r} registered twice")
         CONTROLLERS[name] = cls
         cls.name = name  # type: ignore[attr-defined]
@@ -133,10 +142,18 @@ def register(name: str) -> Callable[[C], C]:
     return wrap
 
 
+def load_methods() -> None:
+    """Import every module of harness.temperature, so that each registers its method: a new
+    method is a new file, with no list to edit."""
+    import harness.temperature as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+
+
 def validate_method(spec: dict[str, Any], where: str) -> MethodParams:
     """Check a method entry {controller: name, **params} and return its typed parameters."""
-    import harness.temperature  # noqa: F401  (imports every method module, filling CONTROLLERS)
-
+    load_methods()
     spec = dict(spec)
     name = spec.pop("controller", None)
     if name not in CONTROLLERS:
@@ -151,7 +168,5 @@ def validate_method(spec: dict[str, Any], where: str) -> MethodParams:
 
 
 def build_controller(spec: dict[str, Any], ctx: ControllerContext) -> TemperatureController:
-    import harness.temperature  # noqa: F401
-
     params = validate_method(spec, "method")
     return CONTROLLERS[spec["controller"]](params, ctx)

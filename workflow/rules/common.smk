@@ -5,7 +5,8 @@ from harness.paths import PATTERNS
 
 CFG = load_config(config)  # typed and validated: a bad config stops here, naming the field
 EXP = CFG.name
-METHODS = ["base", *CFG.methods]
+METHODS = ["base", *CFG.methods, *CFG.ablations]
+TABLES = CFG.table_rows()
 
 
 def P(kind):
@@ -22,9 +23,18 @@ wildcard_constraints:
     method=one_of(METHODS),
     seed=r"\d+",
     benchmark=one_of(CFG.eval.benchmarks),
+    table=one_of(TABLES),
 
 
-def eval_targets():
+def eval_targets(table):
+    """Every cell a table needs."""
     return expand(
-        P("eval"), model=CFG.models, method=CFG.rows(), seed=CFG.seeds, benchmark=CFG.eval.benchmarks
+        P("eval"), model=CFG.models, method=TABLES[table], seed=CFG.seeds, benchmark=CFG.eval.benchmarks
     )
+
+
+def table_files(table):
+    stem = P("table").replace("{table}", table)
+    return [stem.format(ext=e) for e in ("md", "csv")] + [
+        stem.replace(table, f"{table}_by_level").format(ext=e) for e in ("md", "csv")
+    ]

@@ -1,13 +1,13 @@
-rule tables:
+rule table:
     input:
-        eval_targets(),
+        lambda w: eval_targets(w.table),
     output:
-        main_md=P("table").format(table="main", ext="md"),
-        main_csv=P("table").format(table="main", ext="csv"),
-        by_level_md=P("table").format(table="by_level", ext="md"),
-        by_level_csv=P("table").format(table="by_level", ext="csv"),
-        summary=P("table").format(table="summary", ext="csv"),
+        md=P("table").replace("{ext}", "md"),
+        csv=P("table").replace("{ext}", "csv"),
+        by_level_md=P("table").replace("{table}.{ext}", "{table}_by_level.md"),
+        by_level_csv=P("table").replace("{table}.{ext}", "{table}_by_level.csv"),
+        summary=P("table").replace("{table}.{ext}", "{table}_summary.csv"),
     log:
-        P("log").format(name="tables"),
+        P("log").format(name="table-{table}"),
     script:
         "../scripts/tables.py"

@@ -6,8 +6,8 @@ rule train:
         model=directory(P("model")),
     params:
         run_dir=P("train_dir"),
-        method=lambda w: CFG.methods[w.method],
-        train=CFG.train.model_dump(),
+        method=lambda w: CFG.controller_spec(w.method),
+        train=lambda w: CFG.train_config(w.method).model_dump(),
     threads: 1
     log:
         P("log").format(name="{model}/{method}/seed{seed}/train"),

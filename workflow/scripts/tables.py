@@ -6,4 +6,4 @@ from harness.stages import make_tables
 
 cfg = load_config(snakemake.config)
 with snakemake_job(snakemake):
-    make_tables(cfg, [Path(p) for p in snakemake.input], Path(snakemake.output.main_md).parent)
+    make_tables(cfg, snakemake.wildcards.table, [Path(p) for p in snakemake.input], Path(snakemake.output.md).parent)

@@ -1,0 +1,147 @@
+"""Cost of each temperature method next to fixed-temperature GRPO, measured in one run
+(run: `python benchmarks/methods.py`; pipeline jobs use 1 torch thread, so does this).
+
+1. Training-step time of every method of configs/tiny.yaml on the tiny setting, from the same
+   base model, interleaved round-robin so that machine noise hits every method alike. Since
+   methods change what is generated (longer or shorter responses), the fair figure is the time
+   per generated token relative to fixed-temperature GRPO; the time spent inside the method's
+   own code (its policy during sampling, token statistics, update) is reported too.
+2. TAMPO's memory: peak extra memory of its K-temperature likelihoods on a large synthetic
+   vocabulary, against a naive version that keeps K x V log-probabilities, each measured in a
+   fresh process (peak RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+
+from harness.config import load_config
+from harness.data.arithmetic import generate_splits
+from harness.temperature.base import TemperatureController, TokenPolicy
+from harness.train import build_run, grpo_step
+
+BASE = Path("results/tiny/tiny-llama/base/model")
+
+
+class Timed(TokenPolicy):
+    """Wraps a policy and adds the time spent in it to `clock`."""
+
+    def __init__(self, inner: TokenPolicy, clock: dict[str, float]):
+        self.inner, self.clock = inner, clock
+
+    def __call__(self, position, logits, hidden, rows):
+        start = time.perf_counter()
+        out = self.inner(position, logits, hidden, rows)
+        self.clock["method"] += time.perf_counter() - start
+        return out
+
+    def records(self):
+        return self.inner.records()
+
+
+def instrument(controller: TemperatureController, clock: dict[str, float]) -> None:
+    """Count the time spent in the controller's own code."""
+    for name in ("token_stats", "update"):
+        original = getattr(controller, name)
+
+        def timed(*args, _original=original, **kwargs):
+            start = time.perf_counter()
+            out = _original(*args, **kwargs)
+            clock["method"] += time.perf_counter() - start
+            return out
+
+        setattr(controller, name, timed)
+    policy = controller.policy
+    controller.policy = lambda step, g: Timed(policy(step, g), clock)
+
+
+def step_costs(steps: int, warmup: int) -> None:
+    cfg = load_config("configs/tiny.yaml")
+    if not BASE.exists():
+        raise SystemExit(f"{BASE} is missing: run the pipeline first (make run) or `snakemake --cores 2 {BASE}`")
+    d = cfg.data
+    records = generate_splits(d.seed, d.levels, 10, 5000, d.first_max, d.term_max)["train"]
+    runs, clocks = {}, {}
+    for name in cfg.methods:
+        torch.manual_seed(0)
+        runs[name] = build_run(BASE, records, cfg.controller_spec(name), cfg.train_config(name), seed=0)
+        clocks[name] = defaultdict(float)
+        instrument(runs[name].controller, clocks[name])
+    totals: dict[str, dict[str, float]] = {name: defaultdict(float) for name in runs}
+    for step in range(warmup + steps):
+        for name, run in runs.items():  # round-robin: drift in machine speed hits all alike
+            clocks[name]["method"] = 0.0
+            metrics = grpo_step(run, step)
+            if step >= warmup:
+                t = totals[name]
+                t["step"] += metrics["time/step"]
+                t["tokens"] += metrics["response_length"] * cfg.train.prompts_per_step * cfg.train.group_size
+                t["method"] += clocks[name]["method"]
+    ref = totals["grpo-t1.0"]
+    ref_per_token = ref["step"] / ref["tokens"]
+    print(f"\n### Training-step cost per method ({cfg.train.prompts_per_step} x {cfg.train.group_size} rollouts, "
+          f"{steps} steps after {warmup} warm-up, {torch.get_num_threads()} thread)\n")
+    print("| method | s / step | tokens / step | s per 1k tokens | vs grpo-t1.0 (per token) | in method code |")
+    print("|---|---|---|---|---|---|")
+    for name, t in totals.items():
+        per_token = t["step"] / t["tokens"]
+        print(f"| {name} | {t['step'] / steps:.3f} | {t['tokens'] / steps:.0f} | {1000 * per_token:.3f} | "
+              f"{per_token / ref_per_token - 1:+.1%} | {t['method'] / t['step']:.1%} |")
+
+
+MEMORY_CHILD = """
+import sys, torch
+from harness.logprobs import chosen_logprob
+
+def status(key):  # kB, from the kernel's accounting of this process
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(key))
+
+torch.set_num_threads(1)
+mode, k, vocab = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+g = torch.Generator().manual_seed(0)
+logits = torch.randn(4, 256, vocab, generator=g)
+tokens = torch.randint(0, vocab, (4, 256), generator=g)
+temps = [0.6 + 0.1 * i for i in range(k)]
+open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current RSS
+before = status("VmRSS")
+if mode == "harness":  # what harness.temperature.tampo.Tampo.token_stats does
+    out = torch.stack([chosen_logprob(logits, tokens, t) for t in temps], -1)
+else:  # naive: K x V log-probabilities at once
+    out = torch.log_softmax(logits.unsqueeze(-2) / torch.tensor(temps)[:, None], -1)
+    out = out.gather(-1, tokens[..., None, None].expand(-1, -1, k, 1)).squeeze(-1)
+print((status("VmHWM") - before) / 1024)
+"""
+
+
+def tampo_memory(vocab: int) -> None:
+    print(f"\n### TAMPO virtual-temperature likelihoods: extra peak memory (MiB), logits 4 x 256 x {vocab:,} "
+          f"({4 * 256 * vocab * 4 / 2**20:.0f} MiB)\n")
+    print("| K | harness (per-temperature logsumexp) | naive (K x V log-probs) |\n|---|---|---|")
+    for k in (1, 5, 10, 20):
+        row = []
+        for mode in ("harness", "naive"):
+            out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, mode, str(k), str(vocab)], capture_output=True, text=True)
+            row.append(float(out.stdout.strip()) if out.returncode == 0 else float("nan"))
+        print(f"| {k} | {row[0]:.0f} | {row[1]:.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--vocab", type=int, default=32_000)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    step_costs(args.steps, args.warmup)
+    tampo_memory(args.vocab)
+
+
+if __name__ == "__main__":
+    main()

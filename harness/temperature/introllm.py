@@ -1,0 +1,183 @@
+"""IntroLLM: a temperature policy on the LLM's last hidden state, trained by hierarchical RL
+(arXiv 2602.13035, Sec. 4, Algorithm 1, Appendix B).
+
+At every decoding step the head reads h_t and outputs u_t = [u_c, u_a, u_b] (eq. 8); a gate
+c_t ~ Bernoulli(sigmoid(u_c)) decides whether to change the temperature, and if so
+z_t ~ Beta(softplus(u_a) + eps, softplus(u_b) + eps) (eq. 9) sets tau_t = tau_min + z_t (tau_max -
+tau_min); otherwise tau_t = tau_{t-1}, with tau_0 = 1.0. The joint log-probability is
+log P(c_t) + c_t log Beta(z_t; a, b) (eq. 10). (c, z, tau) are stored per token.
+
+Coordinate ascent (Sec. 4.3): the trainer's GRPO step updates the LLM with the recorded
+temperatures fixed (step A); then `update` runs the same clipped GRPO objective on the head
+with the tokens fixed, the same advantages, and its own optimizer and learning rate (step B).
+The head reads the hidden states recorded at sampling time (theta_old's), which is why the
+order of A and B does not change step B.
+
+Ablations (Table 4): granularity `prompt` (one temperature per response, chosen from the
+prompt's last hidden state at the first step) and `gate: false` (always-update: a new
+temperature at every token, no Bernoulli gate).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import torch
+from pydantic import Field, model_validator
+from torch import Tensor, nn
+from torch.distributions import Bernoulli, Beta
+
+from harness.grpo import clipped_objective
+from harness.temperature.base import MethodParams, ScoredBatch, TemperatureController, TokenPolicy, register
+
+EPS = 1e-6  # eq. 9's numerical floor on the Beta parameters
+Z_EDGE = 1e-6  # z is kept inside (0, 1) so that log Beta(z) stays finite
+
+
+class IntroLLMParams(MethodParams):
+    tau_min: float = Field(0.6, gt=0)
+    tau_max: float = Field(1.5, gt=0)
+    tau_init: float = Field(1.0, gt=0, description="tau_0, in force until the first change")
+    granularity: Literal["token", "prompt"] = "token"
+    gate: bool = Field(True, description="False: always-update ablation (a new temperature every token)")
+    lr: float = Field(5e-5, gt=0, description="AdamW learning rate of the head (Table 5)")
+    weight_decay: float = Field(0.0, ge=0)
+    clip: float = Field(0.2, gt=0, description="epsilon of the head's clipped objective")
+    grad_clip: float = Field(1.0, gt=0)
+    updates_per_batch: int = Field(1, gt=0)
+    init_std: float = Field(0.02, gt=0, description="std of the N(0, std) weight init (Appendix B.1)")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> IntroLLMParams:
+        if not self.tau_min < self.tau_max:
+            raise ValueError(f"tau_min ({self.tau_min}) must be below tau_max ({self.tau_max})")
+        return self
+
+
+class TemperatureHead(nn.Module):
+    """Linear(d, d/2) -> ReLU -> Linear(d/2, 3) (eq. 8, Appendix B.1); initialised to maximum
+    entropy: P(change) = sigmoid(0) = 0.5 and Beta(1, 1) (softplus(0.5413) = 1)."""
+
+    BETA_BIAS = math.log(math.e - 1)  # softplus^-1(1) = 0.5413
+
+    def __init__(self, hidden_size: int, init_std: float, generator: torch.Generator):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(hidden_size, hidden_size // 2), nn.ReLU(), nn.Linear(hidden_size // 2, 3))
+        for layer in (self.net[0], self.net[2]):
+            nn.init.normal_(layer.weight, std=init_std, generator=generator)
+            nn.init.zeros_(layer.bias)
+        with torch.no_grad():
+            self.net[2].bias.copy_(torch.tensor([0.0, self.BETA_BIAS, self.BETA_BIAS]))
+
+    def forward(self, hidden: Tensor) -> tuple[Bernoulli, Beta]:
+        """The gate and value distributions for hidden states (..., d)."""
+        u = self.net(hidden.float())
+        gate = Bernoulli(logits=u[..., 0])
+        value = Beta(nn.functional.softplus(u[..., 1]) + EPS, nn.functional.softplus(u[..., 2]) + EPS)
+        return gate, value
+
+
+def action_logprob(gate: Bernoulli, value: Beta, c: Tensor, z: Tensor, gated: bool) -> Tensor:
+    """eq. 10: log P(c) + c log Beta(z; a, b); without the gate, log Beta(z) alone."""
+    beta_term = value.log_prob(z.clamp(Z_EDGE, 1 - Z_EDGE))
+    return gate.log_prob(c) + c * beta_term if gated else beta_term
+
+
+class HeadPolicy(TokenPolicy):
+    """Samples (c_t, z_t) from the head at every position and keeps tau_{t-1} per row."""
+
+    def __init__(self, head: TemperatureHead, params: IntroLLMParams):
+        self.head, self.p = head, params
+        self.tau_prev: Tensor | None = None  # (N,)
+        self.steps: list[dict[str, Tensor]] = []
+
+    def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
+        p = self.p
+        if self.tau_prev is None:
+            self.tau_prev = torch.full((len(rows),), p.tau_init)  # the first call sees every row
+        with torch.no_grad():
+            gate, value = self.head(hidden)
+            decides = p.granularity == "token" or position == 0  # prompt level: one choice, at t = 0
+            if p.granularity == "prompt" or not p.gate:
+                c = torch.full_like(gate.probs, float(decides))
+            else:
+                c = gate.sample()
+            z = value.sample().clamp(Z_EDGE, 1 - Z_EDGE)
+            tau = torch.where(c > 0, p.tau_min + z * (p.tau_max - p.tau_min), self.tau_prev[rows])
+            logp = action_logprob(gate, value, c, z, gated=p.gate and p.granularity == "token")
+        self.tau_prev[rows] = tau
+        self.steps.append({"rows": rows, "c": c, "z": z * c, "logp": logp, "decision": torch.full_like(c, float(decides))})
+        return tau
+
+    def records(self) -> dict[str, Tensor]:
+        """(N, L) per-token c, z, the head's log-prob at sampling time, and whether the token
+        carried a temperature decision."""
+        n, length = len(self.tau_prev), len(self.steps)
+        out = {k: torch.zeros(n, length) for k in ("c", "z", "logp", "decision")}
+        for t, step in enumerate(self.steps):
+            for key, tensor in out.items():
+                tensor[step["rows"], t] = step[key]
+        return {f"introllm_{k}": v for k, v in out.items()}
+
+
+@register("introllm")
+class IntroLLM(TemperatureController):
+    Params = IntroLLMParams
+    params: IntroLLMParams
+    needs_hidden = True
+
+    def __init__(self, params: IntroLLMParams, ctx):
+        super().__init__(params, ctx)
+        init = torch.Generator().manual_seed(ctx.seed + 104729)  # the head's init depends on the seed only
+        self.head = TemperatureHead(ctx.hidden_size, params.init_std, init)
+        self.optimizer = torch.optim.AdamW(self.head.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+
+    def policy(self, step: int, group_size: int) -> TokenPolicy:
+        return HeadPolicy(self.head, self.params)
+
+    def eval_policy(self) -> TokenPolicy:
+        return HeadPolicy(self.head, self.params)
+
+    def update(self, batch: ScoredBatch) -> dict[str, Any]:
+        """Step B of Alg. 1: the clipped GRPO objective on the head, tokens fixed, same A_i,
+        averaged over the tokens that carried a temperature decision."""
+        rollout, rec = batch.rollout, batch.rollout.extras
+        weights = rollout.mask * rec["introllm_decision"]  # (N, L)
+        weights = weights / weights.sum().clamp(min=1)
+        gated = self.params.gate and self.params.granularity == "token"
+        totals = {"loss": 0.0, "grad_norm": 0.0}
+        for _ in range(self.params.updates_per_batch):
+            gate, value = self.head(rollout.hidden)  # (N, L) distributions
+            logp = action_logprob(gate, value, rec["introllm_c"], rec["introllm_z"], gated)
+            objective, _ = clipped_objective(logp, rec["introllm_logp"], batch.advantages, self.params.clip, self.params.clip)
+            loss = -(objective * weights).sum()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            totals["grad_norm"] += float(nn.utils.clip_grad_norm_(self.head.parameters(), self.params.grad_clip))
+            self.optimizer.step()
+            totals["loss"] += float(loss.detach())
+        with torch.no_grad():
+            decided = weights > 0
+            p_change = gate.probs[decided].mean()
+            beta_mean = (value.concentration1 / (value.concentration1 + value.concentration0))[decided].mean()
+        k = self.params.updates_per_batch
+        return {
+            "head_loss": totals["loss"] / k,
+            "head_grad_norm": totals["grad_norm"] / k,
+            "p_change": float(p_change),
+            "beta_mean": float(beta_mean),
+            "change_rate": float((rec["introllm_c"] * rollout.mask).sum() / rollout.mask.sum()),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        n = sum(p.numel() for p in self.head.parameters())
+        share = n / self.ctx.model_parameters if self.ctx.model_parameters else None
+        return {"head_parameters": n, "head_share_of_model": share}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"head": self.head.state_dict(), "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.head.load_state_dict(state["head"])
+        self.optimizer.load_state_dict(state["optimizer"])

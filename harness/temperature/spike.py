@@ -1,0 +1,27 @@
+"""Temperature spikes (Zhuang et al. 2025, arXiv 2510.08892, schedules): from a base T, the
+temperature rises by `increment` every `every` steps (+0.1 every 50 steps in the paper)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from harness.temperature.base import MethodParams, TemperatureController, TokenPolicy, constant, register
+
+
+class SpikeParams(MethodParams):
+    base: float = Field(1.0, gt=0)
+    increment: float = Field(0.1)
+    every: int = Field(50, gt=0, description="steps between increments")
+
+
+@register("spike")
+class Spike(TemperatureController):
+    Params = SpikeParams
+    params: SpikeParams
+
+    def temperature(self, step: int) -> float:
+        p = self.params
+        return p.base + p.increment * (step // p.every)
+
+    def policy(self, step: int, group_size: int) -> TokenPolicy:
+        return constant(self.temperature(step))
