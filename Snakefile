@@ -14,9 +14,6 @@
 # Any cell of a table is one target:
 #   snakemake --cores 2 results/tiny/tiny-llama/grpo-t1.0/seed0/eval/arith.json
 
-configfile: "configs/tiny.yaml"
-
-
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"

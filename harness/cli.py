@@ -1,8 +1,9 @@
 """`harness`: run one stage of the pipeline by hand, with the same code and paths as the
 Snakemake workflow (which is the way to run many: `snakemake --cores 2`).
 
-  harness prepare  --config configs/tiny.yaml
-  harness pretrain --config configs/tiny.yaml --model tiny-llama
+  harness prepare    --config configs/tiny.yaml [--dataset arith]
+  harness tokenizer  --config configs/tiny.yaml
+  harness base-model --config configs/tiny.yaml --model tiny-llama
   harness train    --config configs/tiny.yaml --model tiny-llama --method grpo-t1.0 --seed 0
   harness eval     --config configs/tiny.yaml --model tiny-llama --method grpo-t1.0 --seed 0 --benchmark arith
   harness tables   --config configs/tiny.yaml --table main
@@ -53,8 +54,10 @@ def main(argv: list[str] | None = None) -> None:
     cell.add_argument("--method", required=True)
     cell.add_argument("--seed", type=int, required=True)
 
-    sub.add_parser("prepare", parents=[common], help="generate data and tokenizer")
-    p = sub.add_parser("pretrain", parents=[common], help="pre-train the tiny base model")
+    p = sub.add_parser("prepare", parents=[common], help="prepare one dataset (default: all the experiment uses)")
+    p.add_argument("--dataset", help="a registered dataset name")
+    sub.add_parser("tokenizer", parents=[common], help="build the tiny setting's tokenizer")
+    p = sub.add_parser("base-model", parents=[common], help="pre-train, convert or copy a base model")
     p.add_argument("--model", required=True)
     p = sub.add_parser("train", parents=[common, cell], help="GRPO-train one (model, method, seed)")
     p.add_argument("--stop-after", type=int, help="stop after this many steps (resumable)")
@@ -73,25 +76,25 @@ def main(argv: list[str] | None = None) -> None:
 def _dispatch(args: argparse.Namespace, cfg: ExperimentConfig, exp: str) -> None:
     from harness import stages
 
+    train_data = path("dataset", exp=exp, dataset=cfg.train_set)
     if args.command == "prepare":
-        benchmarks = {b: path("benchmark_data", exp=exp, benchmark=b) for b in cfg.eval.benchmarks}
-        stages.prepare(cfg, path("train_data", exp=exp), benchmarks, path("tokenizer", exp=exp))
-    elif args.command == "pretrain":
-        stages.pretrain(
-            cfg, args.model, path("train_data", exp=exp), path("tokenizer", exp=exp),
-            path("base_model", exp=exp, model=args.model),
-        )
+        for name in [args.dataset] if args.dataset else cfg.dataset_names():
+            stages.prepare_dataset(cfg, name, path("dataset", exp=exp, dataset=name))
+    elif args.command == "tokenizer":
+        stages.build_tokenizer([path("dataset", exp=exp, dataset=d) for d in cfg.dataset_names()], path("tokenizer", exp=exp))
+    elif args.command == "base-model":
+        stages.base_model(cfg, args.model, path("base_model", exp=exp, model=args.model), train_data, path("tokenizer", exp=exp))
     elif args.command == "train":
         cell = dict(exp=exp, model=args.model, method=args.method, seed=args.seed)
         stages.train_cell(
             cfg, args.model, args.method, args.seed, path("base_model", exp=exp, model=args.model),
-            path("train_data", exp=exp), path("train_dir", **cell), path("model", **cell), args.stop_after,
+            train_data, path("train_dir", **cell), path("model", **cell), args.stop_after,
         )
     elif args.command == "eval":
         cell = dict(exp=exp, model=args.model, method=args.method, seed=args.seed, benchmark=args.benchmark)
         summary = stages.evaluate_cell(
             cfg, args.model, args.method, args.seed, args.benchmark,
-            model_dir(exp, args.model, args.method, args.seed), path("benchmark_data", exp=exp, benchmark=args.benchmark),
+            model_dir(exp, args.model, args.method, args.seed), path("dataset", exp=exp, dataset=args.benchmark),
             path("eval", **cell), path("generations", **cell),
         )
         n = cfg.eval.n_samples

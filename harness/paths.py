@@ -11,8 +11,7 @@ from pathlib import Path
 
 ROOT = "results/{exp}"
 PATTERNS = {
-    "train_data": ROOT + "/data/train.jsonl",
-    "benchmark_data": ROOT + "/data/{benchmark}.jsonl",
+    "dataset": ROOT + "/data/{dataset}.jsonl",
     "tokenizer": ROOT + "/tokenizer",
     "base_model": ROOT + "/{model}/base/model",
     "model": ROOT + "/{model}/{method}/seed{seed}/model",

@@ -56,7 +56,7 @@ def sft(
     with log_path.open("w") as log:
         for step in (bar := tqdm(range(cfg.steps), desc="pretrain")):
             batch = [records[rng.randrange(len(records))] for _ in range(cfg.batch_size)]
-            examples = [sft_example(tokenizer, r["problem"], solution(r, rng)) for r in batch]
+            examples = [sft_example(tokenizer, r, solution(r, rng)) for r in batch]
             ids, labels = collate(examples, tokenizer.pad_token_id)
             loss = model(input_ids=ids, attention_mask=(ids != tokenizer.pad_token_id).long(), labels=labels).loss
             optimizer.zero_grad(set_to_none=True)

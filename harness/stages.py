@@ -9,29 +9,56 @@ from pathlib import Path
 
 import torch
 
+from harness.benchmarks import get_spec, load_benchmark
+from harness.benchmarks.load import to_records
 from harness.config import ExperimentConfig
 from harness.data.arithmetic import demonstration, generate_splits
 from harness.data.tokenizer import save_tokenizer
 from harness.evaluate import generate_and_score, summarize
 from harness.io import atomic_path, provenance, read_jsonl, write_json, write_jsonl
-from harness.modeling import build_tiny_llama, count_parameters, load_policy
+from harness.modeling import build_tiny_llama, count_parameters, gguf_path, load_checkpoint, load_gguf, load_policy
 from harness.pretrain import sft
 from harness.temperature.base import ControllerContext, TokenPolicy, build_controller, constant
 from harness.train import CONTROLLER_FILE, train
 
-TINY_BENCHMARKS = {"arith": "test"}  # benchmark name -> split of the generated data
+
+def prepare_dataset(cfg: ExperimentConfig, name: str, out: Path) -> None:
+    """One registered dataset as records (harness.benchmarks.load): generated here for the
+    embedded setting, else read from the hub, a local path or a package."""
+    spec = get_spec(name)
+    override = cfg.datasets.get(name)
+    if spec.source.synthetic:
+        d = cfg.data
+        rows = generate_splits(d.seed, d.levels, d.test_per_level, d.train_size, d.first_max, d.term_max)[spec.source.synthetic]
+        records = to_records(spec, rows, d.seed, "the synthetic generator")[: override.limit if override else None]
+    else:
+        records = load_benchmark(spec, override, cfg.data.seed)
+    write_jsonl(out, records)
 
 
-def prepare(cfg: ExperimentConfig, train_path: Path, benchmark_paths: dict[str, Path], tokenizer_dir: Path) -> None:
-    """Generate the synthetic splits and build the tokenizer from them."""
-    d = cfg.data
-    splits = generate_splits(d.seed, d.levels, d.test_per_level, d.train_size, d.first_max, d.term_max)
-    write_jsonl(train_path, splits["train"])
-    for name, out in benchmark_paths.items():
-        write_jsonl(out, splits[TINY_BENCHMARKS[name]])
-    corpus = (f"{r['problem']} {r['solution']}" for split in splits.values() for r in split)
-    with atomic_path(tokenizer_dir) as tmp:
+def build_tokenizer(dataset_paths: list[Path], out_dir: Path) -> None:
+    """The embedded setting's character-level tokenizer, built from every problem and solution."""
+    corpus = (f"{r['problem']} {r.get('solution', '')}" for p in dataset_paths for r in read_jsonl(p))
+    with atomic_path(out_dir) as tmp:
         save_tokenizer(corpus, tmp)
+
+
+def base_model(cfg: ExperimentConfig, model_name: str, out_dir: Path, train_path: Path | None, tokenizer_dir: Path | None) -> None:
+    """The policy GRPO starts from, as a safetensors checkpoint directory: the tiny model
+    pre-trained here, a GGUF file converted, or a checkpoint (hub id or directory) copied."""
+    spec = cfg.models[model_name]
+    if spec.tiny is not None:
+        pretrain(cfg, model_name, train_path, tokenizer_dir, out_dir)
+        return
+    if spec.gguf is not None:
+        model, tokenizer = load_gguf(gguf_path(spec.gguf.package, spec.gguf.path, spec.gguf.file))
+    else:
+        model, tokenizer = load_checkpoint(spec.checkpoint)
+    with atomic_path(out_dir) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        meta = provenance(cfg.model_dump(mode="json"), None, model=model_name)
+        write_json(tmp / "run.json", {**meta, "parameters": count_parameters(model)})
 
 
 def pretrain(cfg: ExperimentConfig, model_name: str, train_path: Path, tokenizer_dir: Path, out_dir: Path) -> None:
@@ -64,7 +91,7 @@ def train_cell(
 ) -> None:
     train(
         base_dir, read_jsonl(train_path), cfg.controller_spec(method), cfg.train_config(method), seed, run_dir,
-        out_dir, cfg.model_dump(mode="json"), stop_after,
+        out_dir, cfg.model_dump(mode="json"), stop_after, cfg.models[model].prompt_format,
     )
 
 
@@ -83,15 +110,23 @@ def evaluate_cell(
     cfg: ExperimentConfig, model: str, method: str, seed: int, benchmark: str,
     model_dir: Path, data_path: Path, out_json: Path, out_generations: Path,
 ) -> dict:
-    """Sample n responses per problem, score them, and write metrics and generations."""
-    policy_model, tokenizer = load_policy(model_dir)
+    """Sample n responses per problem, score them, and write metrics and generations; the
+    engine (native loop or lm-eval) changes who drives generation, not what is computed."""
     eval_seed = seed * 1_000_003 + zlib.crc32(benchmark.encode())  # distinct per cell, reproducible
-    rows = generate_and_score(
-        policy_model, tokenizer,
-        lambda: eval_policy(cfg, method, model_dir, policy_model.config.hidden_size, seed),
-        read_jsonl(data_path), cfg.eval, eval_seed,
-    )
-    summary = summarize(rows, cfg.eval.n_samples, cfg.eval.ks)
+    extra = {}
+    if cfg.eval.engine == "lm_eval":
+        from harness.lm_eval_model import lm_eval_rows
+
+        rows, extra["lm_eval"] = lm_eval_rows(cfg, model, method, seed, benchmark, model_dir, data_path, eval_seed)
+    else:
+        policy_model, tokenizer = load_policy(model_dir)
+        rows = generate_and_score(
+            policy_model, tokenizer,
+            lambda: eval_policy(cfg, method, model_dir, policy_model.config.hidden_size, seed),
+            read_jsonl(data_path)[: cfg.eval.limit], cfg.eval, eval_seed, cfg.eval_max_new_tokens(benchmark),
+            cfg.models[model].prompt_format,
+        )
+    summary = summarize(rows, cfg.eval.n_samples, cfg.eval.ks) | extra
     write_jsonl(out_generations, rows)
     cell = {"exp": cfg.name, "model": model, "method": method, "seed": seed, "benchmark": benchmark}
     write_json(out_json, {**cell, "metrics": summary, "provenance": provenance(cfg.model_dump(mode="json"), seed, eval_seed=eval_seed)})
@@ -101,12 +136,16 @@ def evaluate_cell(
 def make_tables(cfg: ExperimentConfig, table_name: str, eval_paths: list[Path], tables_dir: Path) -> None:
     """{table}: benchmarks x (Avg@n, Pass@k); {table}_by_level: Avg@n per difficulty level;
     {table}_summary: every aggregate in long form."""
-    from harness.tables import aggregate, load_cells, wide_table, write_table
+    from harness.tables import AVERAGE, aggregate, load_cells, wide_table, with_average, write_table
 
-    summary = aggregate(load_cells(eval_paths))
+    benchmarks = cfg.eval.benchmarks
+    cells = load_cells(eval_paths)
+    if len(benchmarks) > 1:
+        cells, benchmarks = with_average(cells, benchmarks), [*benchmarks, AVERAGE]
+    summary = aggregate(cells)
     n = cfg.eval.n_samples
     metrics = [f"Avg@{n}"] + [f"Pass@{k}" for k in cfg.eval.ks if k > 1]
-    columns = [f"{b} {m}" for b in cfg.eval.benchmarks for m in metrics]
+    columns = [f"{b} {m}" for b in benchmarks for m in metrics]
     rows = cfg.table_rows()[table_name]
     main = wide_table(summary, rows, "all", columns)
     title = f"{cfg.name} {table_name}: mean ± std [95% CI] over seeds, %"

@@ -26,6 +26,21 @@ def load_cells(paths: list[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+AVERAGE = "Avg"
+
+
+def with_average(cells: pd.DataFrame, benchmarks: list[str]) -> pd.DataFrame:
+    """Add the papers' average column: per (model, method, seed, metric), the unweighted mean
+    over `benchmarks`, computed per seed so that its std over seeds is a real seed spread."""
+    sub = cells[(cells["level"] == "all") & cells["benchmark"].isin(benchmarks)]
+    keys = ["model", "method", "seed", "level", "metric"]
+    counts = sub.groupby(keys)["benchmark"].nunique()
+    if counts.empty or (counts < len(benchmarks)).any():
+        raise ValueError(f"the average over {benchmarks} needs every benchmark in every cell")
+    mean = sub.groupby(keys, as_index=False)["value"].mean().assign(benchmark=AVERAGE)
+    return pd.concat([cells, mean[cells.columns]], ignore_index=True)
+
+
 def aggregate(cells: pd.DataFrame) -> pd.DataFrame:
     """Mean, std, number of seeds and 95% t-interval over seeds, per (model, method, benchmark,
     level, metric)."""

@@ -25,6 +25,7 @@ from torch import Tensor
 from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_schedule_with_warmup
 
+from harness.benchmarks.scoring import score as score_responses
 from harness.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from harness.config import TrainConfig
 from harness.grpo import (
@@ -38,8 +39,7 @@ from harness.grpo import (
 )
 from harness.io import atomic_path, provenance, read_jsonl, write_json
 from harness.modeling import count_parameters, load_policy
-from harness.prompts import prompt_ids
-from harness.rewards import math_rewards
+from harness.prompts import PromptFormat, record_prompt_ids
 from harness.sampling.base import Rollout
 from harness.sampling.torch_sampler import TorchSampler
 from harness.temperature.base import ControllerContext, ScoredBatch, TemperatureController, build_controller
@@ -87,6 +87,7 @@ class Run:
     sampler: TorchSampler
     prompts: PromptStream
     update_generator: torch.Generator  # minibatch shuffling
+    prompt_format: PromptFormat
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -108,7 +109,8 @@ class Run:
 
 
 def build_run(
-    base_dir: Path, train_records: list[dict], method: dict[str, Any], cfg: TrainConfig, seed: int
+    base_dir: Path, train_records: list[dict], method: dict[str, Any], cfg: TrainConfig, seed: int,
+    prompt_format: PromptFormat = "chat",
 ) -> Run:
     torch.manual_seed(seed)
     model, tokenizer = load_policy(base_dir)
@@ -134,6 +136,7 @@ def build_run(
         ),
         prompts=PromptStream(train_records, seed),
         update_generator=torch.Generator().manual_seed(seed + 1),
+        prompt_format=prompt_format,
     )
 
 
@@ -143,7 +146,7 @@ def build_run(
 def rollout_step(run: Run, step: int, records: list[dict]) -> Rollout:
     """G rollouts of every prompt (rows prompt-major) at the controller's temperatures."""
     g = run.cfg.group_size
-    prompts = [ids for r in records for ids in [prompt_ids(run.tokenizer, r["problem"])] * g]
+    prompts = [ids for r in records for ids in [record_prompt_ids(run.tokenizer, r, run.prompt_format)] * g]
     return run.sampler.generate(
         prompts,
         run.controller.policy(step, g),
@@ -153,10 +156,10 @@ def rollout_step(run: Run, step: int, records: list[dict]) -> Rollout:
 
 
 def score(run: Run, rollout: Rollout, records: list[dict]) -> Tensor:
-    """Binary verifiable rewards (N,)."""
+    """Binary verifiable rewards (N,), by each record's scorer (math-verify, letter, tests)."""
     texts = run.tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
-    golds = [r["answer"] for r in records for _ in range(run.cfg.group_size)]
-    return torch.tensor(math_rewards(texts, golds, run.cfg.reward_timeout))
+    expanded = [r for r in records for _ in range(run.cfg.group_size)]
+    return torch.tensor(score_responses(expanded, texts, run.cfg.reward_timeout))
 
 
 def grpo_step(run: Run, step: int) -> dict[str, float]:
@@ -238,11 +241,12 @@ def train(
     out_dir: Path,
     config_for_provenance: dict[str, Any],
     stop_after: int | None = None,
+    prompt_format: PromptFormat = "chat",
 ) -> Path | None:
     """Train (resuming from the newest checkpoint in `run_dir`), log every step to
     `run_dir/metrics.jsonl`, and save the final model to `out_dir`. `stop_after` ends the run
     early after that many steps (for resume tests); nothing is written to `out_dir` then."""
-    run = build_run(base_dir, train_records, method, cfg, seed)
+    run = build_run(base_dir, train_records, method, cfg, seed, prompt_format)
     run_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / "metrics.jsonl"
     start = resume(run, run_dir, log_path)

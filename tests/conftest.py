@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from harness.benchmarks import get_spec
+from harness.benchmarks.load import to_records
 from harness.data.arithmetic import generate_splits
 from harness.data.tokenizer import build_tokenizer
 from harness.modeling import build_tiny_llama
@@ -35,10 +37,11 @@ def tiny_policy_dir(tmp_path_factory: pytest.TempPathFactory, splits: dict[str, 
 def toy_records() -> list[dict]:
     """Two one-step problems whose answers a briefly pre-trained model confuses: rollouts of
     either prompt are right about half the time, so GRPO groups carry signal."""
-    return [
+    rows = [
         {"id": f"toy-{a}", "problem": f"{a}+0=?", "solution": f"\\boxed{{{a}}}", "answer": str(a), "level": 1}
         for a in (1, 2)
     ]
+    return to_records(get_spec("arith"), rows, seed=0, source="toy rows")
 
 
 @pytest.fixture(scope="session")

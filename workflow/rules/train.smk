@@ -1,7 +1,7 @@
 rule train:
     input:
         base=P("base_model"),
-        train=rules.prepare.output.train,
+        train=P("dataset").format(dataset=CFG.train_set),
     output:
         model=directory(P("model")),
     params:
