@@ -40,3 +40,33 @@ def test_integer_literals_agree_with_math_verify():
     pairs = [("15", "15"), ("15", "015"), ("-3", "-3"), ("12", "21"), ("0", "-0"), ("7", "8")]
     assert [_integer_verdict(*p) for p in pairs] == _run(pairs, timeout=5.0)
     assert _integer_verdict("1/2", "0.5") is None and _integer_verdict("15", "15.0") is None
+
+
+# Gold answers from real solutions (CHAMP answers as published; MATH-500 golds), each with an
+# equivalent rewriting and a near miss, labelled by hand.
+LABELLED_PAIRS = [
+    ("2^(n-1)", "2^{n-1}", True),  # CHAMP P_Combinatorics: plain-text gold, LaTeX answer
+    ("2^(n-1)", "2^n", False),
+    ("n(n-3)/2", "\\frac{n^2-3n}{2}", True),
+    ("n(n-3)/2", "n(n-3)", False),
+    ("(4^n+2^n)/2", "2^{2n-1}+2^{n-1}", True),
+    ("1/2", "0.5", True),
+    ("1/2", "1/3", False),
+    ("[-1, 1]", "[-1,1]", True),
+    ("[-1, 1]", "(-1, 1)", False),  # open vs closed interval
+    ("239", "238", False),
+    ("\\frac{14}{3}", "14/3", True),  # MATH-500
+    ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3, \\pi/2)", True),  # MATH-500 #1
+    ("p - q", "-q+p", True),  # MATH-500
+    ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}", True),
+    ("\\sqrt{3}/3", "\\sqrt{3}", False),
+    ("\\text{(C)}", "(C)", True),
+    ("5050", "5{,}050", True),
+    ("x^2+2x+1", "(x+1)^2", True),
+    ("x^2+2x+1", "(x-1)^2", False),
+]
+
+
+def test_math_verify_agrees_with_hand_labels_on_real_answers():
+    verdicts = verify_answers([(gold, answer) for gold, answer, _ in LABELLED_PAIRS])
+    assert verdicts == [label for _, _, label in LABELLED_PAIRS]
