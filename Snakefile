@@ -1,14 +1,18 @@
 # tempo-harness: GRPO with adaptive sampling temperature, from data to tables.
 #
 # Path grammar (harness/paths.py); {exp} is the config's `name`:
-#   results/{exp}/data/train.jsonl, data/{benchmark}.jsonl, tokenizer/      rule prepare
-#   results/{exp}/{model}/base/model/                                       rule pretrain
+#   results/{exp}/data/{dataset}.jsonl (train set and benchmarks)           rule dataset
+#   results/{exp}/tokenizer/ (tiny setting)                                 rule tokenizer
+#   results/{exp}/{model}/base/model/ (pre-trained, converted or copied)    rule base_model
 #   results/{exp}/{model}/{method}/seed{seed}/model/                        rule train
 #   results/{exp}/{model}/{method}/seed{seed}/eval/{benchmark}.json         rule evaluate
 #       (method "base" evaluates the untrained model; seed is then the sampling seed)
 #   results/{exp}/tables/{table}.{md,csv}, {table}_by_level.*, _summary.csv   rule table
 #       (tables: `main` = base + methods, the default target; others from the config's
 #        `tables`, e.g. `snakemake --cores 2 ablations`)
+#   results/{exp}/paper/{ptable}.{md,tex,csv}, diff/{ptable}.{md,csv,json}   rule paper_table
+#       (configs with `reproduces:`: a paper's table in its layout, and ours against its numbers)
+#   results/{exp}/diff.md                                                   rule diff_report
 #   logs/{exp}/...                                                          one log per job
 #
 # Any cell of a table is one target:
@@ -19,11 +23,12 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/eval.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/paper.smk"
 
 
-rule all:
+rule all:  # the main table (base + methods); for a paper config also its tables rebuilt and diffed
     input:
-        table_files("main"),
+        table_files("main") + [f for t in PAPER_TABLES for f in paper_files(t)] + ([P("diff_report")] if PAPER_TABLES else []),
 
 
 rule ablations:  # every variant of the `ablations` config section, and its table

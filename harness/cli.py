@@ -7,6 +7,8 @@ Snakemake workflow (which is the way to run many: `snakemake --cores 2`).
   harness train    --config configs/tiny.yaml --model tiny-llama --method grpo-t1.0 --seed 0
   harness eval     --config configs/tiny.yaml --model tiny-llama --method grpo-t1.0 --seed 0 --benchmark arith
   harness tables   --config configs/tiny.yaml --table main
+  harness diff     --config configs/tiny-tampo.yaml            (paper tables and their diff)
+  harness cell     --config configs/tiny.yaml --model tiny-llama --method tampo --seed 0 --benchmark arith
 Any config value can be overridden with --set key.path=value (YAML value), e.g. --set train.steps=10.
 """
 
@@ -65,10 +67,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--benchmark", required=True)
     p = sub.add_parser("tables", parents=[common], help="build a table from its evaluated cells")
     p.add_argument("--table", default="main", help="a table of the config's `tables` (default: main)")
+    p = sub.add_parser("diff", parents=[common], help="rebuild the paper's tables and diff them against its numbers")
+    p.add_argument("--table", help="one table of `reproduces.tables` (default: all)")
+    p = sub.add_parser("cell", parents=[common, cell], help="run only what one cell needs, through Snakemake")
+    p.add_argument("--benchmark", required=True)
+    p.add_argument("--cores", type=int, default=2)
 
     args = parser.parse_args(argv)
     cfg = _config(args)
     exp = cfg.name
+    if args.command == "cell":
+        raise SystemExit(run_cell(args, cfg))
     with job(args.threads, None):
         _dispatch(args, cfg, exp)
 
@@ -101,14 +110,45 @@ def _dispatch(args: argparse.Namespace, cfg: ExperimentConfig, exp: str) -> None
         print(f"Avg@{n} {100 * summary[f'avg@{n}']:.2f}  " + "  ".join(f"Pass@{k} {100 * summary[f'pass@{k}']:.2f}" for k in cfg.eval.ks))
     elif args.command == "tables":
         rows = cfg.table_rows()[args.table]
-        evals = [
-            path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b)
-            for m in cfg.models for r in rows for s in cfg.seeds for b in cfg.eval.benchmarks
-        ]
+        evals = [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in cfg.cells(rows)]
         missing = [str(e) for e in evals if not e.exists()]
         if missing:
             raise SystemExit(f"tables: {len(missing)} cells are not evaluated yet, e.g. {missing[0]}")
         stages.make_tables(cfg, args.table, evals, path("table", exp=exp, table=args.table, ext="md").parent)
+    elif args.command == "diff":
+        from harness.paper import table_methods, write_diff_report, write_paper_table
+
+        if cfg.reproduces is None:
+            raise SystemExit(f"diff: {args.config} has no `reproduces` section (which paper tables it rebuilds)")
+        tables = [args.table] if args.table else cfg.reproduces.tables
+        for table in tables:
+            evals = [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b)
+                     for m, r, s, b in cfg.cells(table_methods(cfg, table))]
+            missing = [str(e) for e in evals if not e.exists()]
+            if missing:
+                raise SystemExit(f"diff: {table} needs {len(missing)} cells not evaluated yet, e.g. {missing[0]}")
+            write_paper_table(cfg, table, evals, path("paper_table", exp=exp, ptable=table, ext="md").with_suffix(""),
+                              path("diff", exp=exp, ptable=table, ext="md").with_suffix(""))
+        write_diff_report([path("diff", exp=exp, ptable=t, ext="md") for t in cfg.reproduces.tables
+                           if path("diff", exp=exp, ptable=t, ext="md").exists()], path("diff_report", exp=exp))
+        print(path("diff_report", exp=exp).read_text())
+
+
+def run_cell(args: argparse.Namespace, cfg: ExperimentConfig) -> int:
+    """Snakemake builds exactly this cell's target and what it depends on (data, base model,
+    training), reusing whatever exists; --set overrides are not passed (edit the config)."""
+    import subprocess
+    import sys
+
+    if args.set:
+        raise SystemExit("cell: --set is not supported here: the workflow reads the config file itself")
+    target = path("eval", exp=cfg.name, model=args.model, method=args.method, seed=args.seed, benchmark=args.benchmark)
+    snakefile = Path(__file__).resolve().parent.parent / "Snakefile"
+    # the target before --configfile, which takes several values
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(snakefile), str(target), "--cores", str(args.cores),
+           "--configfile", args.config]
+    print(" ".join(cmd))
+    return subprocess.run(cmd).returncode
 
 
 if __name__ == "__main__":

@@ -157,6 +157,22 @@ class EvalConfig(Section):
         return self
 
 
+class Reproduces(Section):
+    """Which tables of a paper this experiment rebuilds (harness/reported), and how the paper's
+    names map onto the experiment's: identity for the paper configs, stand-ins for the tiny
+    mirrors (a benchmark may stand in as 'name@level', one difficulty level of it)."""
+
+    paper: str = Field(description="tampo, introllm or multitemp")
+    tables: list[str] = Field(min_length=1, description="tables of harness/reported/<paper>.csv, e.g. table1")
+    models: dict[str, str] = Field({}, description="our model key -> the paper's model name (default: the same)")
+    benchmarks: dict[str, str] = Field({}, description="the paper's benchmark -> ours (default: the same)")
+    methods: dict[str, str] = Field({}, description="the paper's method name -> ours (default: the same)")
+    baseline: str | None = Field(None, description="our method that reported gains (gain_vs_baseline) are over")
+
+    def model_names(self, cfg: ExperimentConfig) -> dict[str, str]:
+        return {model: self.models.get(model, model) for model in cfg.models}
+
+
 class ExperimentConfig(Section):
     """A method entry is {controller: <name>, <its parameters>..., train: {<TrainConfig
     overrides for this method>}}; `methods` form the default target, `ablations` a separate
@@ -175,6 +191,7 @@ class ExperimentConfig(Section):
     ablations: dict[str, dict[str, Any]] = Field({}, description="more methods, built by the ablations target")
     eval: EvalConfig = EvalConfig()
     tables: dict[str, list[str]] = Field({}, description="table name -> rows; 'main' defaults to base + methods")
+    reproduces: Reproduces | None = Field(None, description="paper tables rebuilt and diffed against reported numbers")
 
     @model_validator(mode="after")
     def _datasets_registered(self) -> ExperimentConfig:
@@ -183,6 +200,26 @@ class ExperimentConfig(Section):
             unknown = [n for n in names if n not in known]
             if unknown:
                 raise ValueError(f"{field}: {unknown} are not registered benchmarks; allowed: {sorted(known)}")
+        return self
+
+    @model_validator(mode="after")
+    def _reproduces_valid(self) -> ExperimentConfig:
+        if self.reproduces is None:
+            return self
+        from harness.reported import PAPERS, load_reported
+
+        r = self.reproduces
+        if r.paper not in PAPERS:
+            raise ValueError(f"reproduces.paper: {r.paper!r}; allowed: {list(PAPERS)}")
+        tables = sorted(set(load_reported(r.paper)["table"]))
+        unknown = [t for t in r.tables if t not in tables]
+        if unknown:
+            raise ValueError(f"reproduces.tables: {unknown} are not tables of {r.paper}; allowed: {tables}")
+        if r.baseline is not None and r.baseline not in {*self.methods, *self.ablations, "base"}:
+            raise ValueError(f"reproduces.baseline: {r.baseline!r} is not a method of this experiment")
+        for paper_name, ours in r.benchmarks.items():
+            if ours.partition("@")[0] not in self.eval.benchmarks:
+                raise ValueError(f"reproduces.benchmarks.{paper_name}: {ours!r} is not in eval.benchmarks {self.eval.benchmarks}")
         return self
 
     @model_validator(mode="after")
@@ -216,6 +253,21 @@ class ExperimentConfig(Section):
         """{controller: ..., params} of a method, without its train overrides."""
         return _without_train(self.method_spec(name))
 
+    def method_seeds(self, name: str) -> list[int]:
+        """The seeds a method runs with: its own `seeds` (e.g. one run of each baseline and three
+        of the proposed method, as TAMPO), else the experiment's; the base model uses them all."""
+        if name == "base":
+            return self.seeds
+        return list(self.method_spec(name).get("seeds", self.seeds))
+
+    def cells(self, methods: list[str]) -> list[tuple[str, str, int, str]]:
+        """(model, method, seed, benchmark) of every evaluation those methods need."""
+        return [
+            (model, method, seed, benchmark)
+            for model in self.models for method in methods for seed in self.method_seeds(method)
+            for benchmark in self.eval.benchmarks
+        ]
+
     def train_config(self, name: str) -> TrainConfig:
         """The experiment's GRPO settings with the method's own overrides applied."""
         overrides = self.method_spec(name).get("train", {})
@@ -233,13 +285,14 @@ class ExperimentConfig(Section):
 
 
 def _without_train(spec: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in spec.items() if k != "train"}
+    """A method's controller spec: its entry without the experiment-level keys train and seeds."""
+    return {k: v for k, v in spec.items() if k not in ("train", "seeds")}
 
 
 def resolve_includes(raw: dict[str, Any]) -> dict[str, Any]:
     """`include: configs/tiny.yaml` (relative to the repository root, whatever the working
     directory) deep-merges this config over that one: mappings merge key by key, anything else
-    is replaced."""
+    is replaced, and `key: null` removes a key of the included config."""
     raw = dict(raw)
     include = raw.pop("include", None)
     if include is None:
@@ -253,7 +306,12 @@ def resolve_includes(raw: dict[str, Any]) -> dict[str, Any]:
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
-        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
     return out
 
 

@@ -19,6 +19,9 @@ PATTERNS = {
     "eval": ROOT + "/{model}/{method}/seed{seed}/eval/{benchmark}.json",
     "generations": ROOT + "/{model}/{method}/seed{seed}/eval/{benchmark}.generations.jsonl",
     "table": ROOT + "/tables/{table}.{ext}",
+    "paper_table": ROOT + "/paper/{ptable}.{ext}",  # a paper's table rebuilt in its layout (md, tex, csv)
+    "diff": ROOT + "/diff/{ptable}.{ext}",  # that table against the reported numbers (md, csv, json)
+    "diff_report": ROOT + "/diff.md",  # every table's diff, one report
     "log": "logs/{exp}/{name}.log",
 }
 

@@ -99,3 +99,23 @@ def test_smollm2_gguf_converts_to_a_working_safetensors_checkpoint(tmp_path):
     ids = prompt_ids(tok, "What is 2+3?")
     out = model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False)
     assert "5" in tok.decode(out[0, len(ids) :])
+
+
+PAPER_GRIDS = {
+    # config: jobs of the paper's whole grid (trained models, evaluated cells, paper tables)
+    "configs/papers/tampo.yaml": {"train": 12, "evaluate": 65, "paper_table": 4},  # 4 x 1 seed + TAMPO x 3 + 5 ablations
+    "configs/papers/tampo-ecqa.yaml": {"train": 2, "evaluate": 3, "paper_table": 1},
+    "configs/papers/introllm.yaml": {"train": 16, "evaluate": 162, "paper_table": 3},  # 8 methods x 2 models; x 9 benchmarks
+    "configs/papers/multitemp.yaml": {"train": 5, "evaluate": 24, "paper_table": 1},
+    "configs/tiny-tampo.yaml": {"train": 27, "evaluate": 30, "paper_table": 4},  # 9 methods x 3 seeds
+    "configs/tiny-introllm.yaml": {"train": 24, "evaluate": 27, "paper_table": 2},
+}
+
+
+def test_paper_configs_list_their_whole_grid(tmp_path):
+    for config, expected in PAPER_GRIDS.items():
+        out = snakemake("-n", "--cores", "8", "--quiet", "rules", config=config, workdir=tmp_path)
+        assert out.returncode == 0, (config, out.stderr[-2000:])
+        counts = job_counts(out.stdout)
+        assert {k: counts.get(k) for k in expected} == expected, config
+        assert counts["diff_report"] == 1 and counts["table"] == 1

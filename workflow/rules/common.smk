@@ -38,11 +38,14 @@ wildcard_constraints:
     table=one_of(TABLES),
 
 
+def eval_paths(methods):
+    """Every evaluated cell those methods need (each method with its own seeds)."""
+    return [P("eval").format(model=m, method=r, seed=s, benchmark=b) for m, r, s, b in CFG.cells(methods)]
+
+
 def eval_targets(table):
     """Every cell a table needs."""
-    return expand(
-        P("eval"), model=CFG.models, method=TABLES[table], seed=CFG.seeds, benchmark=CFG.eval.benchmarks
-    )
+    return eval_paths(TABLES[table])
 
 
 def table_files(table):

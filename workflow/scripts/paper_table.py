@@ -1,0 +1,13 @@
+from pathlib import Path
+
+from harness.config import load_config
+from harness.jobs import snakemake_job
+from harness.paper import write_paper_table
+
+cfg = load_config(snakemake.config)
+out = snakemake.output
+with snakemake_job(snakemake):
+    write_paper_table(
+        cfg, snakemake.wildcards.ptable, [Path(p) for p in snakemake.input], Path(out.md).with_suffix(""),
+        Path(out.diff_md).with_suffix(""),
+    )
