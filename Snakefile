@@ -13,6 +13,8 @@
 #   results/{exp}/paper/{ptable}.{md,tex,csv}, diff/{ptable}.{md,csv,json}   rule paper_table
 #       (configs with `reproduces:`: a paper's table in its layout, and ours against its numbers)
 #   results/{exp}/diff.md                                                   rule diff_report
+#   results/{exp}/claims.{md,json}                                           rule claims
+#   results/{exp}/paper/efficiency.{md,csv}                                  rule efficiency
 #   logs/{exp}/...                                                          one log per job
 #
 # Any cell of a table is one target:
@@ -28,7 +30,8 @@ include: "workflow/rules/paper.smk"
 
 rule all:  # the main table (base + methods); for a paper config also its tables rebuilt and diffed
     input:
-        table_files("main") + [f for t in PAPER_TABLES for f in paper_files(t)] + ([P("diff_report")] if PAPER_TABLES else []),
+        table_files("main") + [f for t in PAPER_TABLES for f in paper_files(t)]
+        + ([P("diff_report"), P("claims")] if PAPER_TABLES else []) + EFFICIENCY,
 
 
 rule ablations:  # every variant of the `ablations` config section, and its table

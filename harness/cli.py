@@ -132,6 +132,13 @@ def _dispatch(args: argparse.Namespace, cfg: ExperimentConfig, exp: str) -> None
         write_diff_report([path("diff", exp=exp, ptable=t, ext="md") for t in cfg.reproduces.tables
                            if path("diff", exp=exp, ptable=t, ext="md").exists()], path("diff_report", exp=exp))
         print(path("diff_report", exp=exp).read_text())
+        from harness.claims import claims_for
+
+        methods = list(dict.fromkeys(m for t in tables for m in table_methods(cfg, t)))
+        evals = [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in cfg.cells(methods)]
+        trained = {model_dir(exp, m, r, s) for m, r, s, _ in cfg.cells([r for r in methods if r in ("tampo", "introllm")])}
+        claims_for(cfg, evals, sorted(trained), path("claims", exp=exp))
+        print(path("claims", exp=exp).read_text())
 
 
 def run_cell(args: argparse.Namespace, cfg: ExperimentConfig) -> int:

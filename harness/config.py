@@ -168,6 +168,10 @@ class Reproduces(Section):
     benchmarks: dict[str, str] = Field({}, description="the paper's benchmark -> ours (default: the same)")
     methods: dict[str, str] = Field({}, description="the paper's method name -> ours (default: the same)")
     baseline: str | None = Field(None, description="our method that reported gains (gain_vs_baseline) are over")
+    efficiency_contexts: list[int] = Field(
+        [], description="context lengths of the IntroLLM Table 3 measurement (rule efficiency); [] = not measured"
+    )
+    efficiency_method: str = Field("introllm", description="the method whose temperature head is measured")
 
     def model_names(self, cfg: ExperimentConfig) -> dict[str, str]:
         return {model: self.models.get(model, model) for model in cfg.models}

@@ -25,6 +25,7 @@ class Generation:
     text: str
     length: int  # generated tokens, eos included
     temperature_mean: float  # mean sampling temperature over those tokens
+    temperatures: tuple[float, ...] = ()  # per token, kept only when they vary within the response
 
 
 def generate(
@@ -42,7 +43,10 @@ def generate(
         texts = tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
         lengths = rollout.lengths
         temp_means = (rollout.temperatures * rollout.mask).sum(-1) / lengths.clamp(min=1)
-        out += [Generation(t, int(n), float(m)) for t, n, m in zip(texts, lengths, temp_means)]
+        for text, n, mean, temps in zip(texts, lengths.long().tolist(), temp_means.tolist(), rollout.temperatures):
+            temps = temps[:n]
+            varying = n > 1 and bool((temps != temps[0]).any())
+            out.append(Generation(text, n, mean, tuple(round(t, 4) for t in temps.tolist()) if varying else ()))
     return out
 
 
@@ -57,6 +61,7 @@ def sample_row(record: dict, sample: int, generation: Generation, correct: float
         "correct": correct,
         "length": generation.length,
         "temperature_mean": generation.temperature_mean,
+        **({"temperatures": list(generation.temperatures)} if generation.temperatures else {}),
     }
 
 

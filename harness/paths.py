@@ -22,6 +22,8 @@ PATTERNS = {
     "paper_table": ROOT + "/paper/{ptable}.{ext}",  # a paper's table rebuilt in its layout (md, tex, csv)
     "diff": ROOT + "/diff/{ptable}.{ext}",  # that table against the reported numbers (md, csv, json)
     "diff_report": ROOT + "/diff.md",  # every table's diff, one report
+    "efficiency": ROOT + "/paper/efficiency.{ext}",  # IntroLLM Table 3 measured on the first model (md, csv)
+    "claims": ROOT + "/claims.md",  # the paper's qualitative claims checked on our results (+ claims.json)
     "log": "logs/{exp}/{name}.log",
 }
 

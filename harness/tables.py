@@ -23,7 +23,7 @@ def load_cells(paths: list[Path]) -> pd.DataFrame:
             for metric, value in block.items():
                 if isinstance(value, (int, float)) and (metric.startswith(("avg@", "pass@"))):
                     rows.append({**key, "level": level, "metric": metric, "value": 100.0 * value})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["model", "method", "seed", "benchmark", "level", "metric", "value"])
 
 
 AVERAGE = "Avg"

@@ -142,6 +142,9 @@ class Tampo(TemperatureController):
             "t_star_neg_mean": float(t_star[neg].mean()) if neg.any() else None,
             "t_star_pos_hist": torch.bincount(ell.argmax(-1)[pos], minlength=k).tolist(),
             "t_star_neg_hist": torch.bincount(ell.argmax(-1)[neg], minlength=k).tolist(),
+            # the first group's likelihood-vs-temperature curves, for figures: (G, K) and (G,)
+            "group_likelihoods": ell[: batch.group_size].tolist(),
+            "group_advantages": batch.advantages[: batch.group_size].tolist(),
         }
 
     def state_dict(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 from harness.paper import table_methods
 
 PAPER_TABLES = CFG.reproduces.tables if CFG.reproduces else []
+EFFICIENCY = [P("efficiency").format(ext=e) for e in ("md", "csv")] if CFG.reproduces and CFG.reproduces.efficiency_contexts else []
 
 
 def paper_files(ptable):
@@ -33,3 +34,36 @@ rule diff_report:  # every rebuilt table's diff in one report
         P("log").format(name="diff"),
     script:
         "../scripts/diff_report.py"
+
+
+def claim_inputs(w):
+    """Every cell of the rebuilt tables, and the trained models whose training logs claims read."""
+    methods = list(dict.fromkeys(m for t in PAPER_TABLES for m in table_methods(CFG, t)))
+    trained = [m for m in methods if m in ("tampo", "introllm")]
+    models = [P("model").format(model=m, method=r, seed=s) for m, r, s, _ in CFG.cells(trained)]
+    return {"evals": eval_paths(methods), "models": list(dict.fromkeys(models))}
+
+
+rule claims:  # the paper's qualitative claims as checks on our results
+    input:
+        unpack(claim_inputs),
+    output:
+        md=P("claims"),
+        json=P("claims").replace(".md", ".json"),
+    log:
+        P("log").format(name="claims"),
+    script:
+        "../scripts/claims.py"
+
+
+rule efficiency:  # IntroLLM Table 3 on the configured model: head parameters, FLOPs, throughput by context
+    input:
+        model=P("base_model").replace("{model}", next(iter(CFG.models))),
+    output:
+        md=P("efficiency").replace("{ext}", "md"),
+        csv=P("efficiency").replace("{ext}", "csv"),
+    threads: workflow.cores
+    log:
+        P("log").format(name="efficiency"),
+    script:
+        "../scripts/efficiency.py"

@@ -1,0 +1,326 @@
+"""Figures from training logs and evaluation generations: training curves per method, TAMPO's
+meta-policy and likelihood-optimal temperatures, per-token temperatures and temperature by level.
+
+Every function reads only what it is given and draws nothing random (the bootstrap has a fixed
+seed), so a figure is a function of its inputs. A figure whose data is absent is skipped by
+`make_figures`; the drawing functions raise ValueError when handed no data to draw.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: figures are drawn in jobs without a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from harness.io import atomic_path, read_jsonl  # noqa: E402
+
+# TampoParams' default candidates, repeated here so that drawing figures does not import torch
+CANDIDATES: tuple[float, ...] = tuple(round(0.6 + 0.1 * k, 1) for k in range(10))
+CURVES: dict[str, tuple[str, str]] = {
+    "reward": ("reward.png", "Training reward"),
+    "entropy": ("entropy.png", "Policy entropy"),
+    "response_length": ("response_length.png", "Response length"),
+    "temperature_mean": ("temperature.png", "Mean sampling temperature"),
+}
+T_STAR = ("temp/t_star_pos_hist", "temp/t_star_neg_hist")
+GROUP = ("temp/group_likelihoods", "temp/group_advantages")  # newer TAMPO logs only
+SIGN_COLORS = {"positive": "tab:green", "negative": "tab:red", "zero": "tab:grey"}
+N_BOOTSTRAP = 1000
+
+
+def load_runs(train_logs: dict[tuple[str, int], Path]) -> pd.DataFrame:
+    """One row per (method, seed, step) with every logged key; list-valued keys stay lists.
+    Missing logs are skipped, and keys absent from a log are NaN in its rows."""
+    rows = [
+        {"method": method, "seed": seed, **row}
+        for (method, seed), path in train_logs.items()
+        if Path(path).exists()
+        for row in read_jsonl(path)
+    ]
+    if not rows:
+        return pd.DataFrame(columns=["method", "seed", "step"])
+    return pd.DataFrame(rows).sort_values(["method", "seed", "step"], kind="stable").reset_index(drop=True)
+
+
+def _save(fig: Figure, out: Path) -> None:
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def _colors(methods: Sequence[str]) -> dict[str, Any]:
+    """A fixed colour per method, by sorted name, so a method keeps its colour across figures."""
+    cmap = plt.get_cmap("tab10" if len(methods) <= 10 else "tab20")
+    return {m: cmap(i % cmap.N) for i, m in enumerate(sorted(methods))}
+
+
+def _logged(value: Any) -> bool:
+    """Whether a log cell holds data: a non-empty list or a number (older logs leave NaN)."""
+    return len(value) > 0 if isinstance(value, list) else value is not None and not pd.isna(value)
+
+
+def _logged_rows(runs: pd.DataFrame, *columns: str) -> tuple[str, pd.DataFrame] | None:
+    """The plotted method and its rows that logged every column: TAMPO when it logged them, else
+    the first method by name (TAMPO variants log the same keys); None when no run did."""
+    if not set(columns) <= set(runs.columns):
+        return None
+    rows = runs[pd.concat([runs[c].map(_logged) for c in columns], axis=1).all(axis=1)]
+    methods = sorted(rows["method"].unique())
+    if not methods:
+        return None
+    method = "tampo" if "tampo" in methods else methods[0]
+    return method, rows[rows["method"] == method]
+
+
+def _require_rows(runs: pd.DataFrame, *columns: str) -> tuple[str, pd.DataFrame]:
+    found = _logged_rows(runs, *columns)
+    if found is None:
+        raise ValueError(f"no run logged {', '.join(columns)}")
+    return found
+
+
+def _first_seed(rows: pd.DataFrame) -> int:
+    seeds = sorted(rows["seed"].unique())
+    return 0 if 0 in seeds else seeds[0]
+
+
+def _candidate_axis(k: int, candidates: Sequence[float]) -> tuple[np.ndarray, str]:
+    """Candidate temperatures as x values, or their indices when the log's K does not match."""
+    if len(candidates) == k:
+        return np.asarray(candidates, dtype=float), "candidate temperature T"
+    return np.arange(k, dtype=float), "candidate index"
+
+
+def training_curves(runs: pd.DataFrame, metric: str, out: Path, title: str) -> None:
+    """Mean over seeds per step, one line per method, shaded between the seeds' min and max."""
+    if metric not in runs.columns or runs[metric].isna().all():
+        raise ValueError(f"no run logged {metric!r}")
+    data = runs[["method", "step"]].assign(value=pd.to_numeric(runs[metric], errors="coerce")).dropna()
+    colors = _colors(list(runs["method"].unique()))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method, rows in data.groupby("method", sort=True):
+        stats = rows.groupby("step")["value"].agg(["mean", "min", "max"])
+        ax.plot(stats.index, stats["mean"], color=colors[method], label=method, lw=1.5)
+        ax.fill_between(stats.index, stats["min"], stats["max"], color=colors[method], alpha=0.2, lw=0)
+    ax.set(xlabel="GRPO step", ylabel=metric.replace("_", " "), title=title)
+    ax.legend(fontsize="small", ncol=2 if data["method"].nunique() > 6 else 1)
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def tampo_temperature(runs: pd.DataFrame, out: Path, candidates: Sequence[float] = CANDIDATES) -> None:
+    """Sampled batch temperature per step (one line per seed) and, where logged, the meta-policy
+    pi over candidates per step (heatmap) of seed 0 or the first seed that logged it."""
+    method, rows = _require_rows(runs, "temp/sampled")
+    found = _logged_rows(runs[runs["method"] == method], "temp/pi")
+    with_pi = rows.iloc[:0] if found is None else found[1]
+    fig, axes = plt.subplots(1, 2 if len(with_pi) else 1, figsize=(12 if len(with_pi) else 6.5, 4.5), squeeze=False)
+    ax = axes[0, 0]
+    for seed, seed_rows in rows.groupby("seed", sort=True):
+        ax.plot(seed_rows["step"], seed_rows["temp/sampled"], label=f"seed {seed}", lw=1, marker=".", ms=3)
+    ax.set(xlabel="GRPO step", ylabel="sampled temperature", title=f"{method}: sampled temperature")
+    ax.legend(fontsize="small")
+    if len(with_pi):
+        seed = _first_seed(with_pi)
+        pis = with_pi[with_pi["seed"] == seed]
+        matrix = np.array(pis["temp/pi"].tolist(), dtype=float)
+        temps, label = _candidate_axis(matrix.shape[1], candidates)
+        mesh = axes[0, 1].pcolormesh(pis["step"], temps, matrix.T, shading="nearest", cmap="viridis")
+        fig.colorbar(mesh, ax=axes[0, 1], label="meta-policy probability π(T)")
+        axes[0, 1].set(xlabel="GRPO step", ylabel=label, title=f"{method}: meta-policy π (seed {seed})")
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def t_star_by_advantage(runs: pd.DataFrame, out: Path, candidates: Sequence[float] = CANDIDATES) -> None:
+    """Normalised histograms of the likelihood-optimal temperature T*, pooled over steps and
+    seeds, of positive- against negative-advantage trajectories."""
+    method, both = _require_rows(runs, *T_STAR)
+    pos = np.sum(both["temp/t_star_pos_hist"].tolist(), axis=0, dtype=float)
+    neg = np.sum(both["temp/t_star_neg_hist"].tolist(), axis=0, dtype=float)
+    temps, label = _candidate_axis(len(pos), candidates)
+    x = np.arange(len(pos))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for counts, offset, sign in ((pos, -0.2, "positive"), (neg, 0.2, "negative")):
+        share = counts / counts.sum() if counts.sum() else counts
+        ax.bar(x + offset, share, width=0.4, color=SIGN_COLORS[sign], label=f"{sign} advantage (n = {int(counts.sum())})")
+    ax.set_xticks(x, [f"{t:g}" for t in temps])
+    ax.set(xlabel=f"likelihood-optimal {label}", ylabel="fraction of trajectories",
+           title=f"{method}: T* by advantage sign (all steps and seeds)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def _advantage_sign(advantage: float) -> str:
+    return "positive" if advantage > 0 else "negative" if advantage < 0 else "zero"
+
+
+def likelihood_curves(runs: pd.DataFrame, out: Path, candidates: Sequence[float] = CANDIDATES) -> None:
+    """Likelihood vs candidate temperature of each trajectory of the last logged group (seed 0 or
+    the first seed that logged one), coloured by advantage sign, with a marker at each argmax."""
+    method, logged = _require_rows(runs, *GROUP)
+    seed = _first_seed(logged)
+    last = logged[logged["seed"] == seed].iloc[-1]
+    ell, advantages = np.array(last["temp/group_likelihoods"], dtype=float), last["temp/group_advantages"]
+    temps, label = _candidate_axis(ell.shape[1], candidates)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for curve, advantage in zip(ell, advantages, strict=True):
+        color = SIGN_COLORS[_advantage_sign(advantage)]
+        ax.plot(temps, curve, color=color, lw=1, alpha=0.8)
+        ax.plot(temps[curve.argmax()], curve.max(), marker="o", color=color, ms=6)
+    signs = sorted({_advantage_sign(a) for a in advantages}, key=list(SIGN_COLORS).index)
+    # one legend entry per sign present, not one per trajectory
+    ax.legend([Line2D([], [], color=SIGN_COLORS[s], marker="o") for s in signs], [f"{s} advantage" for s in signs],
+              fontsize="small")
+    ax.set(xlabel=label, ylabel="log-likelihood of the trajectory",
+           title=f"{method}: likelihood vs temperature, step {int(last['step'])} (seed {seed})")
+    fig.tight_layout()
+    _save(fig, out)
+
+
+class Generations(NamedTuple):
+    """What the figures need from one method's generations, gathered in one streaming pass: its
+    files can be large (a list of per-token temperatures per response), so they are never held whole."""
+
+    levels: pd.DataFrame  # level, problem, temperature: mean response temperature per problem
+    longest: list[dict]  # the longest responses that logged per-token temperatures, longest first
+
+
+def _level(value: Any) -> int | None:
+    """Difficulty level as an int: 3 and MATH's "Level 3" alike; None when absent or unparseable."""
+    if value is None:
+        return None
+    try:
+        return int(str(value).removeprefix("Level "))
+    except ValueError:
+        return None
+
+
+def _rows(path: Path) -> Iterator[dict]:
+    with Path(path).open() as f:
+        yield from (json.loads(line) for line in f if line.strip())
+
+
+def summarise_generations(paths: Iterable[Path], n_responses: int = 3) -> Generations:
+    """One pass over a method's generations files (missing ones skipped). A problem's samples are
+    correlated, so temperatures are averaged per problem, the unit the bootstrap resamples; problems
+    are keyed by file too, since ids repeat across benchmarks."""
+    records: list[tuple[int | None, str, Any]] = []
+    heap: list[tuple[int, int, dict]] = []  # (length, -order, row): ties keep the earlier response
+    order = 0
+    for path in (Path(p) for p in paths if Path(p).exists()):
+        for row in _rows(path):
+            records.append((_level(row.get("level")), f"{path}:{row.get('id')}", row.get("temperature_mean")))
+            if row.get("temperatures"):
+                item = (len(row["temperatures"]), -order, row)
+                (heapq.heappush if len(heap) < n_responses else heapq.heappushpop)(heap, item)
+                order += 1
+    frame = pd.DataFrame(records, columns=["level", "problem", "temperature"])
+    frame["temperature"] = pd.to_numeric(frame["temperature"], errors="coerce")
+    levels = frame.dropna().groupby(["level", "problem"])["temperature"].mean().reset_index()
+    return Generations(levels, [row for _, _, row in sorted(heap, key=lambda item: item[:2], reverse=True)])
+
+
+def _draw_token_temperatures(responses: list[dict], out: Path, title: str) -> None:
+    if not responses:
+        raise ValueError("no response logged per-token temperatures")
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for r in responses:
+        verdict = "correct" if r.get("correct") else "wrong"
+        ax.plot(r["temperatures"], lw=1, label=f"{r.get('id')} sample {r.get('sample')} ({verdict})")
+    ax.set(xlabel="token position", ylabel="temperature", title=title)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def token_temperatures(generations: list[Path], out: Path, n_responses: int = 3,
+                       title: str = "Per-token sampling temperature") -> None:
+    """Temperature at each token of the `n_responses` longest responses that logged one per token
+    (ties in file order)."""
+    _draw_token_temperatures(summarise_generations(generations, n_responses).longest, out, title)
+
+
+def _bootstrap_ci(values: np.ndarray) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the mean, with a fixed seed for reproducible figures."""
+    means = values[np.random.default_rng(0).integers(0, len(values), (N_BOOTSTRAP, len(values)))].mean(1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def _draw_temperature_by_level(levels: dict[str, pd.DataFrame], out: Path) -> None:
+    frames = {m: levels[m] for m in sorted(levels) if not levels[m].empty}
+    if not frames:
+        raise ValueError("no generations with a level and a temperature")
+    colors = _colors(list(levels))
+    step = min(0.05, 0.4 / len(frames))  # dodge so overlapping series stay readable, within +-0.2 of the level
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i, (method, frame) in enumerate(frames.items()):
+        by_level = {lv: g.to_numpy() for lv, g in frame.groupby("level", sort=True)["temperature"]}
+        means = np.array([v.mean() for v in by_level.values()])
+        cis = np.array([_bootstrap_ci(v) for v in by_level.values()])
+        # clip: rounding can put the mean a hair outside its interval, and matplotlib rejects negative bars
+        yerr = np.clip([means - cis[:, 0], cis[:, 1] - means], 0, None)
+        x = np.array(list(by_level), dtype=float) + (i - (len(frames) - 1) / 2) * step
+        ax.errorbar(x, means, yerr=yerr, label=method, color=colors[method], marker="o", capsize=3, lw=1.5)
+    ax.set_xticks(sorted({int(lv) for f in frames.values() for lv in f["level"].unique()}))
+    ax.set(xlabel="difficulty level", ylabel="mean response temperature (95% bootstrap CI)",
+           title="Temperature by difficulty level")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def temperature_by_level(generations: dict[str, list[Path]], out: Path) -> None:
+    """Mean response temperature per difficulty level, one series per method, with 95% bootstrap
+    intervals over problems."""
+    _draw_temperature_by_level({m: summarise_generations(p).levels for m, p in generations.items()}, out)
+
+
+def _token_method(summaries: dict[str, Generations]) -> str | None:
+    """IntroLLM's per-token temperatures when logged, else the first method (by name) that has some."""
+    methods = ["introllm", *sorted(m for m in summaries if m != "introllm")]
+    return next((m for m in methods if m in summaries and summaries[m].longest), None)
+
+
+def make_figures(train_logs: dict[tuple[str, int], Path], generations: dict[str, list[Path]],
+                 out_dir: Path, candidates: Sequence[float] = CANDIDATES) -> list[Path]:
+    """Write every figure the data allows into `out_dir`; return the written paths."""
+    out_dir = Path(out_dir)
+    runs = load_runs(train_logs)
+    written: list[Path] = []
+    for metric, (name, title) in CURVES.items():
+        if metric in runs.columns and runs[metric].notna().any():
+            training_curves(runs, metric, out_dir / name, title)
+            written.append(out_dir / name)
+    tampo_figures = {
+        "tampo_temperature.png": (("temp/sampled",), tampo_temperature),
+        "t_star_by_advantage.png": (T_STAR, t_star_by_advantage),
+        "likelihood_curves.png": (GROUP, likelihood_curves),
+    }
+    for name, (columns, draw) in tampo_figures.items():
+        if _logged_rows(runs, *columns) is not None:
+            draw(runs, out_dir / name, candidates)
+            written.append(out_dir / name)
+    summaries = {m: summarise_generations(paths) for m, paths in generations.items()}
+    if (method := _token_method(summaries)) is not None:
+        _draw_token_temperatures(summaries[method].longest, out_dir / "token_temperatures.png",
+                                 f"{method}: per-token sampling temperature")
+        written.append(out_dir / "token_temperatures.png")
+    if any(not s.levels.empty for s in summaries.values()):
+        _draw_temperature_by_level({m: s.levels for m, s in summaries.items()}, out_dir / "temperature_by_level.png")
+        written.append(out_dir / "temperature_by_level.png")
+    return written
