@@ -15,7 +15,10 @@
 #   results/{exp}/diff.md                                                   rule diff_report
 #   results/{exp}/claims.{md,json}                                           rule claims
 #   results/{exp}/paper/efficiency.{md,csv}                                  rule efficiency
+#   results/{exp}/figures/{model}/*.png                                      rule figures
 #   logs/{exp}/...                                                          one log per job
+#
+# `snakemake --report report.html` (after a run): tables, diffs, claims and figures in one file.
 #
 # Any cell of a table is one target:
 #   snakemake --cores 2 results/tiny/tiny-llama/grpo-t1.0/seed0/eval/arith.json
@@ -26,12 +29,14 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/eval.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:  # the main table (base + methods); for a paper config also its tables rebuilt and diffed
     input:
         table_files("main") + [f for t in PAPER_TABLES for f in paper_files(t)]
-        + ([P("diff_report"), P("claims")] if PAPER_TABLES else []) + EFFICIENCY,
+        + ([P("diff_report"), P("claims")] if PAPER_TABLES else []) + EFFICIENCY
+        + expand(P("figures"), model=CFG.models),
 
 
 rule ablations:  # every variant of the `ablations` config section, and its table

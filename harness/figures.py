@@ -169,11 +169,14 @@ def _advantage_sign(advantage: float) -> str:
 
 
 def likelihood_curves(runs: pd.DataFrame, out: Path, candidates: Sequence[float] = CANDIDATES) -> None:
-    """Likelihood vs candidate temperature of each trajectory of the last logged group (seed 0 or
-    the first seed that logged one), coloured by advantage sign, with a marker at each argmax."""
+    """Likelihood vs candidate temperature of each trajectory of the last logged group with
+    advantages of both signs (else the last group), seed 0 or the first seed that logged one,
+    coloured by advantage sign, with a marker at each argmax."""
     method, logged = _require_rows(runs, *GROUP)
     seed = _first_seed(logged)
-    last = logged[logged["seed"] == seed].iloc[-1]
+    rows = logged[logged["seed"] == seed]
+    mixed = rows[[min(a) < 0 < max(a) for a in rows["temp/group_advantages"]]]
+    last = (mixed if len(mixed) else rows).iloc[-1]
     ell, advantages = np.array(last["temp/group_likelihoods"], dtype=float), last["temp/group_advantages"]
     temps, label = _candidate_axis(ell.shape[1], candidates)
     fig, ax = plt.subplots(figsize=(7, 4.5))

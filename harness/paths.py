@@ -23,6 +23,7 @@ PATTERNS = {
     "diff": ROOT + "/diff/{ptable}.{ext}",  # that table against the reported numbers (md, csv, json)
     "diff_report": ROOT + "/diff.md",  # every table's diff, one report
     "efficiency": ROOT + "/paper/efficiency.{ext}",  # IntroLLM Table 3 measured on the first model (md, csv)
+    "figures": ROOT + "/figures/{model}",  # training curves, temperatures, TAMPO and IntroLLM analyses (PNG)
     "claims": ROOT + "/claims.md",  # the paper's qualitative claims checked on our results (+ claims.json)
     "log": "logs/{exp}/{name}.log",
 }

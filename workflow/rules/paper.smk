@@ -15,9 +15,9 @@ rule paper_table:  # one table of the paper, rebuilt in its layout, and its diff
     output:
         md=P("paper_table").replace("{ext}", "md"),
         tex=P("paper_table").replace("{ext}", "tex"),
-        csv=P("paper_table").replace("{ext}", "csv"),
+        csv=report(P("paper_table").replace("{ext}", "csv"), category="Paper tables"),
         diff_md=P("diff").replace("{ext}", "md"),
-        diff_csv=P("diff").replace("{ext}", "csv"),
+        diff_csv=report(P("diff").replace("{ext}", "csv"), category="Diffs against the papers"),
         diff_json=P("diff").replace("{ext}", "json"),
     log:
         P("log").format(name="paper-{ptable}"),
@@ -48,7 +48,7 @@ rule claims:  # the paper's qualitative claims as checks on our results
     input:
         unpack(claim_inputs),
     output:
-        md=P("claims"),
+        md=report(P("claims"), category="Claims"),
         json=P("claims").replace(".md", ".json"),
     log:
         P("log").format(name="claims"),
@@ -61,7 +61,7 @@ rule efficiency:  # IntroLLM Table 3 on the configured model: head parameters, F
         model=P("base_model").replace("{model}", next(iter(CFG.models))),
     output:
         md=P("efficiency").replace("{ext}", "md"),
-        csv=P("efficiency").replace("{ext}", "csv"),
+        csv=report(P("efficiency").replace("{ext}", "csv"), category="Paper tables"),
     threads: workflow.cores
     log:
         P("log").format(name="efficiency"),

@@ -3,7 +3,7 @@ rule table:
         lambda w: eval_targets(w.table),
     output:
         md=P("table").replace("{ext}", "md"),
-        csv=P("table").replace("{ext}", "csv"),
+        csv=report(P("table").replace("{ext}", "csv"), category="Tables"),
         by_level_md=P("table").replace("{table}.{ext}", "{table}_by_level.md"),
         by_level_csv=P("table").replace("{table}.{ext}", "{table}_by_level.csv"),
         summary=P("table").replace("{table}.{ext}", "{table}_summary.csv"),
