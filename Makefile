@@ -34,3 +34,4 @@ test: setup         ## the test suite
 bench: setup        ## timing figures (benchmarks/*.py)
 	$(PY) benchmarks/core.py
 	$(PY) benchmarks/eval.py
+	$(PY) benchmarks/memory.py

@@ -115,6 +115,9 @@ class TrainConfig(Section):
     updates_per_batch: int = Field(1, gt=0, description="passes over each rollout batch, mu")
     minibatches: int = Field(1, gt=0, description="optimizer steps per pass")
     micro_batch_size: int | None = Field(None, gt=0, description="rows per forward; null = whole minibatch")
+    logprob_chunk: int | None = Field(
+        None, gt=0, description="positions whose logits are held at once (checkpointed with grad); null = all"
+    )
     clip_low: float = Field(0.2, gt=0, description="ratio clipped to [1 - clip_low, 1 + clip_high]")
     clip_high: float = Field(0.2, gt=0)
     kl_coef: float = Field(0.0, ge=0, description="beta of the k3 KL to the frozen base model")

@@ -14,7 +14,7 @@ from torch import Tensor
 from transformers import PreTrainedModel
 
 from harness.config import LossAggregation, TrainConfig
-from harness.logprobs import token_logprobs
+from harness.logprobs import head_logprobs
 from harness.sampling.base import Rollout
 
 ADV_EPS = 1e-6
@@ -80,11 +80,13 @@ def response_forward(
     rows: Tensor,
     temperatures: Tensor,
     stat_fn: TokenStatFn | None = None,
+    chunk: int | None = None,
 ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
     """Recompute the rows' response log-probs at `temperatures` (N, L).
 
     Returns log pi_T(o_t) (n, L), the entropy of each such distribution (n, L), and, if
     `stat_fn` is given, its statistics of (raw logits, tokens, hidden) for the same tokens.
+    `chunk` bounds the logits held at once to that many positions (harness.logprobs.head_logprobs).
     """
     width = int(rollout.mask[rows].sum(-1).max())  # the rows' longest response; the rest is pad
     prompt_len = rollout.prompt_ids.shape[1]
@@ -93,13 +95,18 @@ def response_forward(
     positions = (attn.cumsum(-1) - 1).clamp(min=0)
     hidden = model.get_decoder()(input_ids=ids, attention_mask=attn, position_ids=positions).last_hidden_state
     hidden = hidden[:, prompt_len - 1 : -1]  # (n, W, d): the state that produced each token
-    logits = model.get_output_embeddings()(hidden)  # (n, W, V)
+    head = model.get_output_embeddings()
     tokens = rollout.tokens[rows, :width]
-    logp, ent = token_logprobs(logits, tokens, temperatures[rows, :width])
-    stats = stat_fn(logits.detach(), tokens, hidden.detach()) if stat_fn else {}
-    return _pad_to(logp, rollout.mask.shape[1]), _pad_to(ent, rollout.mask.shape[1]), {
-        k: _pad_to(v, rollout.mask.shape[1]) for k, v in stats.items()
-    }
+    logp, ent = head_logprobs(head, hidden, tokens, temperatures[rows, :width], chunk)
+    stats: dict[str, Tensor] = {}
+    if stat_fn:
+        with torch.no_grad():  # statistics read the logits, chunk by chunk like the log-probs
+            step = chunk or width
+            parts = [stat_fn(head(hidden[:, s : s + step].detach()), tokens[:, s : s + step], hidden[:, s : s + step].detach())
+                     for s in range(0, width, step)]
+        stats = {k: torch.cat([p[k] for p in parts], dim=1) for k in parts[0]} if parts else {}
+    length = rollout.mask.shape[1]
+    return _pad_to(logp, length), _pad_to(ent, length), {k: _pad_to(v, length) for k, v in stats.items()}
 
 
 def _pad_to(x: Tensor, length: int) -> Tensor:
@@ -138,11 +145,12 @@ def reuses_batch(cfg: TrainConfig) -> bool:
 
 @torch.no_grad()
 def old_policy_pass(
-    model: PreTrainedModel, rollout: Rollout, temperatures: Tensor, micro_batch: int, stat_fn: TokenStatFn | None = None
+    model: PreTrainedModel, rollout: Rollout, temperatures: Tensor, micro_batch: int, stat_fn: TokenStatFn | None = None,
+    chunk: int | None = None,
 ) -> OldPolicy:
     """A no-grad forward over the whole batch before any update."""
-    chunks = torch.arange(rollout.tokens.shape[0]).split(micro_batch)
-    parts = [(r, response_forward(model, rollout, r, temperatures, stat_fn)) for r in chunks]
+    row_groups = torch.arange(rollout.tokens.shape[0]).split(micro_batch)
+    parts = [(r, response_forward(model, rollout, r, temperatures, stat_fn, chunk)) for r in row_groups]
     return OldPolicy.from_parts(parts, rollout.mask)
 
 
@@ -188,7 +196,9 @@ def policy_update(
             weights = loss_weights(rollout.mask[minibatch], cfg.loss_aggregation)  # (m, L)
             optimizer.zero_grad(set_to_none=True)
             for part, rows in zip(torch.arange(len(minibatch)).split(micro), minibatch.split(micro)):
-                logp, ent, stats = response_forward(model, rollout, rows, temperatures, stat_fn if old is None else None)
+                logp, ent, stats = response_forward(
+                    model, rollout, rows, temperatures, stat_fn if old is None else None, cfg.logprob_chunk
+                )
                 if old is None:
                     parts.append((rows, (logp.detach(), ent.detach(), stats)))
                 old_logp = logp.detach() if old is None else old.logprobs[rows]

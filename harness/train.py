@@ -173,8 +173,9 @@ def grpo_step(run: Run, step: int) -> dict[str, float]:
 
     micro = cfg.micro_batch_size or len(rewards)
     stat_fn, temps = run.controller.token_stats, loss_temperatures(rollout, cfg)
-    old = old_policy_pass(run.model, rollout, temps, micro, stat_fn) if reuses_batch(cfg) else None
-    ref_logp = old_policy_pass(run.ref_model, rollout, temps, micro).logprobs if run.ref_model is not None else None
+    chunk = cfg.logprob_chunk
+    old = old_policy_pass(run.model, rollout, temps, micro, stat_fn, chunk) if reuses_batch(cfg) else None
+    ref_logp = old_policy_pass(run.ref_model, rollout, temps, micro, None, chunk).logprobs if run.ref_model is not None else None
     old, update_metrics = policy_update(
         run.model, run.optimizer, run.scheduler, rollout, advantages, old, ref_logp, cfg, run.update_generator, stat_fn
     )
