@@ -116,7 +116,11 @@ class TrainConfig(Section):
     minibatches: int = Field(1, gt=0, description="optimizer steps per pass")
     micro_batch_size: int | None = Field(None, gt=0, description="rows per forward; null = whole minibatch")
     logprob_chunk: int | None = Field(
-        None, gt=0, description="positions whose logits are held at once (checkpointed with grad); null = all"
+        None, gt=0, description="positions whose logits are held at once (recomputed in backward); null = all"
+    )
+    gradient_checkpointing: bool = Field(False, description="recompute decoder activations in the backward pass")
+    bf16_autocast: bool = Field(
+        False, description="run rollouts and forward passes in bfloat16 autocast (parameters and log-softmax stay float32)"
     )
     clip_low: float = Field(0.2, gt=0, description="ratio clipped to [1 - clip_low, 1 + clip_high]")
     clip_high: float = Field(0.2, gt=0)

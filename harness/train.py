@@ -114,6 +114,8 @@ def build_run(
 ) -> Run:
     torch.manual_seed(seed)
     model, tokenizer = load_policy(base_dir)
+    if cfg.gradient_checkpointing:  # only active in train mode, i.e. in the policy update
+        model.activation_checkpointing_enable({"use_reentrant": False})
     ref_model = copy.deepcopy(model).requires_grad_(False) if cfg.kl_coef > 0 else None
     ctx = ControllerContext(
         total_steps=cfg.steps, hidden_size=model.config.hidden_size, seed=seed, model_parameters=count_parameters(model)
@@ -254,7 +256,8 @@ def train(
     end = cfg.steps if stop_after is None else min(stop_after, cfg.steps)
     with log_path.open("a") as log:
         for step in tqdm(range(start, end), desc=f"train {method['controller']} seed {seed}", initial=start, total=end):
-            metrics = grpo_step(run, step)
+            with torch.autocast(run.model.device.type, dtype=torch.bfloat16, enabled=cfg.bf16_autocast):
+                metrics = grpo_step(run, step)
             log.write(json.dumps(metrics) + "\n")
             log.flush()
             if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
