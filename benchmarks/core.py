@@ -91,10 +91,10 @@ def train_step_breakdown(cfg, model_dir: Path, steps: int) -> None:
         t1 = time.perf_counter()
         rewards = score(run, rollout, batch)
         t2 = time.perf_counter()
-        old = old_policy_pass(run.model, rollout, rollout.temperatures, micro)
+        old = old_policy_pass(run.policy, rollout, rollout.temperatures, micro)
         t3 = time.perf_counter()
         advantages = group_advantages(rewards, cfg.train.group_size)
-        policy_update(run.model, run.optimizer, run.scheduler, rollout, advantages, old, None, cfg.train, run.update_generator)
+        policy_update(run.policy, run.optimizer, run.scheduler, rollout, advantages, old, None, cfg.train, run.update_generator)
         t4 = time.perf_counter()
         if step > 0:  # step 0 warms up (worker start, allocator)
             for key, dt in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):

@@ -19,6 +19,7 @@ from harness.data.tokenizer import build_tokenizer
 from harness.evaluate import generate_and_score
 from harness.modeling import build_tiny_llama, load_policy
 from harness.rewards import _cache, verify_answers
+from harness.sampling.torch_sampler import TorchSampler
 from harness.sandbox import humaneval_program, run_programs
 from harness.stages import base_model, prepare_dataset
 from harness.temperature.base import constant
@@ -29,7 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 def eval_throughput(model, tokenizer, records, n: int, max_new_tokens: int, batch_size: int) -> dict[str, float]:
     cfg = EvalConfig(n_samples=n, ks=[1], max_new_tokens=max_new_tokens, batch_size=batch_size)
     start = time.perf_counter()
-    rows = generate_and_score(model, tokenizer, lambda: constant(1.0), records, cfg, 0, max_new_tokens)
+    sampler = TorchSampler(model, tokenizer.eos_token_id, tokenizer.pad_token_id, torch.Generator().manual_seed(0))
+    rows = generate_and_score(sampler, tokenizer, lambda: constant(1.0), records, cfg, max_new_tokens)
     seconds = time.perf_counter() - start
     tokens = sum(r["length"] for r in rows)
     return {"samples": len(rows), "seconds": seconds, "samples/s": len(rows) / seconds, "tokens/s": tokens / seconds}

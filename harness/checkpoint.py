@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from transformers import PreTrainedModel
 
 from harness.io import atomic_path
 
@@ -30,12 +31,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
 
 
-def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, state: dict[str, Any], keep: int) -> Path:
-    """Save after `step` steps are done; keep only the newest `keep` checkpoints."""
+def save_checkpoint(
+    run_dir: Path, step: int, model: PreTrainedModel, weights: dict[str, torch.Tensor], state: dict[str, Any], keep: int
+) -> Path:
+    """Save `weights` (full, keyed as in `model`) and the trainer state after `step` steps;
+    keep only the newest `keep` checkpoints."""
     path = Path(run_dir) / "checkpoints" / f"step_{step:06d}"
     with atomic_path(path) as tmp:
-        model.save_pretrained(tmp)
-        torch.save({"step": step, **state, "rng": rng_state()}, tmp / STATE_FILE)
+        model.save_pretrained(tmp, state_dict=weights)
+        torch.save({"step": step, **state}, tmp / STATE_FILE)
     for old in list_checkpoints(run_dir)[:-keep]:
         shutil.rmtree(old)
     return path
@@ -46,15 +50,8 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
     return sorted(p for p in root.glob("step_*") if (p / STATE_FILE).exists()) if root.exists() else []
 
 
-def load_checkpoint(path: Path, model: torch.nn.Module) -> dict[str, Any]:
-    """Load weights into `model` and return the trainer state (RNGs already restored)."""
+def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The checkpoint's weights and trainer state."""
     from safetensors.torch import load_file
 
-    weights = load_file(Path(path) / "model.safetensors")
-    missing, unexpected = model.load_state_dict(weights, strict=False)
-    tied = set(getattr(model, "_tied_weights_keys", None) or {})
-    if unexpected or (set(missing) - tied):
-        raise ValueError(f"checkpoint {path} does not match the model: missing {missing}, unexpected {unexpected}")
-    state = torch.load(Path(path) / STATE_FILE, weights_only=False)
-    set_rng_state(state.pop("rng"))
-    return state
+    return load_file(Path(path) / "model.safetensors"), torch.load(Path(path) / STATE_FILE, weights_only=False)

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.benchmarks.spec import DatasetOverride, get_spec, registry
-from harness.temperature.base import validate_method
+from harness.temperature.base import CONTROLLERS, validate_method
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,6 +99,22 @@ class ModelConfig(Section):
 LossAggregation = Literal["token_mean", "seq_mean_token_mean", "seq_mean_token_sum_norm"]
 
 
+class VllmConfig(Section):
+    """The vLLM engine of `sampler: vllm` (pinned: vllm 0.32, V1 engine), colocated with the
+    trainer in the same process and GPU."""
+
+    gpu_memory_utilization: float = Field(0.4, gt=0, le=1, description="GPU memory share of the engine (the trainer needs the rest)")
+    max_model_len: int | None = Field(None, gt=0, description="prompt + response tokens; null = the model's")
+    dtype: str = Field("auto", description="auto | bfloat16 | float16 | float32")
+    enforce_eager: bool = Field(False, description="skip CUDA graphs / compilation (slower decode, faster start)")
+    cpu_kv_cache_gib: int = Field(1, gt=0, description="KV cache of the CPU backend (VLLM_CPU_KVCACHE_SPACE)")
+    engine_args: dict[str, Any] = Field({}, description="any other vllm.LLM argument, e.g. tensor_parallel_size")
+
+
+Sampler = Literal["torch", "vllm"]
+SAMPLER_HELP = "torch: the KV-cache loop of harness.sampling.torch_sampler (every method); vllm: a vLLM engine (not IntroLLM)"
+
+
 class TrainConfig(Section):
     """GRPO hyper-parameters shared by every method of an experiment."""
 
@@ -136,9 +152,24 @@ class TrainConfig(Section):
         None, gt=0, description="truncated importance sampling: weight tokens by "
         "min(pi_old(o) / pi_sampler(o), tis_cap); null = off",
     )
+    sampler: Sampler = Field("torch", description=SAMPLER_HELP)
+    vllm: VllmConfig = VllmConfig()
+    processes: int = Field(
+        1, gt=0, description="training processes (one per GPU), started by the train stage unless already "
+        "launched by torchrun / accelerate launch; prompts_per_step must divide evenly among them",
+    )
+    parallel: Literal["ddp", "fsdp"] = Field("ddp", description="how several processes share the policy: DDP or FSDP2")
     save_every: int = Field(50, gt=0, description="checkpoint period in steps")
     keep_checkpoints: int = Field(1, ge=1)
     reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check or program run")
+
+    @model_validator(mode="after")
+    def _prompts_split_evenly(self) -> TrainConfig:
+        if self.prompts_per_step % self.processes:
+            raise ValueError(
+                f"train.prompts_per_step ({self.prompts_per_step}) must be divisible by train.processes ({self.processes})"
+            )
+        return self
 
 
 class EvalConfig(Section):
@@ -152,6 +183,8 @@ class EvalConfig(Section):
     batch_size: int = Field(1024, gt=0, description="rows per generation call")
     score_timeout: float = Field(10.0, gt=0, description="seconds per math-verify check or program run")
     limit: int | None = Field(None, gt=0, description="evaluate only the first `limit` problems of each benchmark")
+    sampler: Sampler = Field("torch", description=SAMPLER_HELP)
+    vllm: VllmConfig = VllmConfig()
     engine: Literal["native", "lm_eval"] = Field(
         "native", description="native: the harness's loop; lm_eval: the same sampler and scorers driven by lm-eval"
     )
@@ -244,15 +277,28 @@ class ExperimentConfig(Section):
                     raise ValueError(f"{group}.base: 'base' is reserved for the untrained model")
                 validate_method(_without_train(spec), f"{group}.{name}")
                 try:
-                    self.train_config(name)
+                    train = self.train_config(name)
                 except ValidationError as err:
                     raise ValueError(f"{group}.{name}.train: {err}") from None
+                self._check_sampler(f"{group}.{name}", spec["controller"], train.sampler)
         known = {"base", *self.methods, *self.ablations}
         for table, rows in self.table_rows().items():
             unknown = [m for m in rows if m not in known]
             if unknown:
                 raise ValueError(f"tables.{table}: {unknown} are not methods; allowed: {sorted(known)}")
         return self
+
+    def _check_sampler(self, where: str, controller: str, train_sampler: str) -> None:
+        """vLLM exposes no hidden states: methods whose temperatures read them (IntroLLM's head)
+        sample with the torch sampler, in training and, under their own temperatures, in evaluation."""
+        if not CONTROLLERS[controller].needs_hidden:
+            return
+        if train_sampler == "vllm":
+            raise ValueError(f"{where}: {controller} reads hidden states, which vLLM does not expose; "
+                             f"set {where}.train.sampler: torch")
+        if self.eval.sampler == "vllm" and self.eval.temperature == "method":
+            raise ValueError(f"eval.sampler: vllm cannot sample {where}'s own temperatures ({controller} reads hidden "
+                             "states); use eval.sampler: torch, or a fixed eval.temperature")
 
     def method_spec(self, name: str) -> dict[str, Any]:
         spec = self.methods.get(name) or self.ablations.get(name)

@@ -8,15 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from tqdm import tqdm
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from harness.benchmarks.scoring import score
 from harness.config import EvalConfig
 from harness.metrics import avg_at_n, bootstrap_interval, pass_at_k
 from harness.prompts import PromptFormat, record_prompt_ids
-from harness.sampling.torch_sampler import TorchSampler
+from harness.sampling.base import Sampler
+from harness.sampling.torch_sampler import draw_seeds
 from harness.temperature.base import TokenPolicy
 
 
@@ -29,17 +29,20 @@ class Generation:
 
 
 def generate(
-    sampler: TorchSampler,
+    sampler: Sampler,
     tokenizer: PreTrainedTokenizerBase,
     policy: Callable[[], TokenPolicy],
     prompts: list[list[int]],
     max_new_tokens: int,
     batch_size: int,
 ) -> list[Generation]:
-    """One sampled response per prompt, in batches, each batch with a fresh temperature policy."""
+    """One sampled response per prompt, in batches, each batch with a fresh temperature policy.
+    Row seeds are drawn once for all prompts, so the responses do not depend on `batch_size`."""
     out: list[Generation] = []
+    seeds = draw_seeds(sampler.generator, len(prompts))
     for start in tqdm(range(0, len(prompts), batch_size), desc="generate"):
-        rollout = sampler.generate(prompts[start : start + batch_size], policy(), max_new_tokens)
+        batch = slice(start, start + batch_size)
+        rollout = sampler.generate(prompts[batch], policy(), max_new_tokens, seeds=seeds[batch])
         texts = tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
         lengths = rollout.lengths
         temp_means = (rollout.temperatures * rollout.mask).sum(-1) / lengths.clamp(min=1)
@@ -66,17 +69,15 @@ def sample_row(record: dict, sample: int, generation: Generation, correct: float
 
 
 def generate_and_score(
-    model: PreTrainedModel,
+    sampler: Sampler,
     tokenizer: PreTrainedTokenizerBase,
     policy: Callable[[], TokenPolicy],
     records: list[dict],
     cfg: EvalConfig,
-    seed: int,
     max_new_tokens: int,
     prompt_format: PromptFormat = "chat",
 ) -> list[dict]:
     """n samples per problem, each scored by its record's scorer: one row per sample."""
-    sampler = TorchSampler(model, tokenizer.eos_token_id, tokenizer.pad_token_id, torch.Generator().manual_seed(seed))
     prompts = [record_prompt_ids(tokenizer, r, prompt_format) for r in records]
     jobs = [(r, s, p) for r, p in zip(records, prompts) for s in range(cfg.n_samples)]
     generations = generate(sampler, tokenizer, policy, [p for _, _, p in jobs], max_new_tokens, cfg.batch_size)

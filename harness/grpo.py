@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
+from torch.distributed.tensor import DTensor
 from transformers import PreTrainedModel
 
 from harness.config import LossAggregation, TrainConfig
+from harness.distributed import SINGLE, Parallel
 from harness.logprobs import head_logprobs
-from harness.sampling.base import Rollout
+from harness.sampling.base import Rollout, pad_columns
 
 ADV_EPS = 1e-6
 TokenStatFn = Callable[[Tensor, Tensor, Tensor], dict[str, Tensor]]
@@ -50,19 +53,21 @@ def kl_k3(logp: Tensor, ref_logp: Tensor) -> Tensor:
     return torch.exp(delta) - delta - 1
 
 
-def loss_weights(mask: Tensor, how: LossAggregation) -> Tensor:
+def loss_weights(mask: Tensor, how: LossAggregation, par: Parallel = SINGLE) -> Tensor:
     """Per-token weights (N, L) so that sum(weights * per_token_loss) is the aggregated loss.
     - token_mean: every token of the batch counts once (DAPO);
     - seq_mean_token_mean: mean over tokens, then over sequences (GRPO; TAMPO eq. 13);
     - seq_mean_token_sum_norm: token sums divided by the longest length, mean over sequences
-      (Dr. GRPO)."""
-    n = mask.shape[0]
+      (Dr. GRPO).
+    With the batch split over processes, `mask` is this rank's rows and the counts are global, so
+    the ranks' weighted sums add up to the aggregated loss of the whole batch."""
+    n = float(par.sum(mask.shape[0]))
     if how == "token_mean":
-        return mask / mask.sum().clamp(min=1)
+        return mask / max(float(par.sum(mask.sum())), 1.0)
     if how == "seq_mean_token_mean":
         return mask / (mask.sum(-1, keepdim=True).clamp(min=1) * n)
     if how == "seq_mean_token_sum_norm":
-        return mask / (mask.shape[1] * n)
+        return mask / (float(par.max(mask.shape[1])) * n)
     raise ValueError(f"train.loss_aggregation: unknown {how!r}")
 
 
@@ -74,45 +79,64 @@ def loss_temperatures(rollout: Rollout, cfg: TrainConfig) -> Tensor:
     return torch.full_like(rollout.temperatures, float(cfg.loss_temperature))
 
 
+class ResponseLogprobs(nn.Module):
+    """The policy's training forward pass as one module, so that DDP and FSDP (which hook a
+    module's forward) see every use of the parameters: decoder, then the chunked head.
+
+    forward(ids (n, P + W), attn (n, P + W), tokens (n, W), temperatures (n, W)) returns
+    log pi_T(o_t) (n, W), the entropy of each such distribution (n, W), and, if `stat_fn` is
+    given, its statistics of (raw logits, tokens, hidden) for the same tokens."""
+
+    def __init__(self, model: PreTrainedModel):
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, ids: Tensor, attn: Tensor, tokens: Tensor, temperatures: Tensor,
+        stat_fn: TokenStatFn | None = None, chunk: int | None = None,
+    ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        width = tokens.shape[1]
+        positions = (attn.cumsum(-1) - 1).clamp(min=0)
+        hidden = self.model.get_decoder()(input_ids=ids, attention_mask=attn, position_ids=positions).last_hidden_state
+        hidden = hidden[:, -width - 1 : -1]  # (n, W, d): the state that produced each token
+        head = self.model.get_output_embeddings()
+        logp, ent = head_logprobs(head, hidden, tokens, temperatures, chunk)
+        if not stat_fn:
+            return logp, ent, {}
+        with torch.no_grad():  # statistics read the logits, chunk by chunk like the log-probs
+            step = chunk or width
+            parts = [stat_fn(head(hidden[:, s : s + step].detach()), tokens[:, s : s + step], hidden[:, s : s + step].detach())
+                     for s in range(0, width, step)]
+        return logp, ent, {k: torch.cat([p[k] for p in parts], dim=1) for k in parts[0]} if parts else {}
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """fn(*args, **kwargs): registered as a forward method under FSDP, so that code reading
+        the model outside `forward` (the sampler) sees full parameters (harness.distributed)."""
+        return fn(*args, **kwargs)
+
+
 def response_forward(
-    model: PreTrainedModel,
+    policy: nn.Module,
     rollout: Rollout,
     rows: Tensor,
     temperatures: Tensor,
     stat_fn: TokenStatFn | None = None,
     chunk: int | None = None,
 ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-    """Recompute the rows' response log-probs at `temperatures` (N, L).
-
-    Returns log pi_T(o_t) (n, L), the entropy of each such distribution (n, L), and, if
-    `stat_fn` is given, its statistics of (raw logits, tokens, hidden) for the same tokens.
+    """Recompute the rows' response log-probs at `temperatures` (N, L) with `policy` (a
+    `ResponseLogprobs`, possibly wrapped by DDP or FSDP). Returns (n, L) log-probs, (n, L)
+    entropies and the (n, L, ...) statistics of `stat_fn`, zero past each row's response.
     `chunk` bounds the logits held at once to that many positions (harness.logprobs.head_logprobs).
     """
     width = int(rollout.mask[rows].sum(-1).max())  # the rows' longest response; the rest is pad
-    prompt_len = rollout.prompt_ids.shape[1]
     ids, attn = rollout.input_ids()
-    ids, attn = ids[rows, : prompt_len + width], attn[rows, : prompt_len + width]  # (n, P + W)
-    positions = (attn.cumsum(-1) - 1).clamp(min=0)
-    hidden = model.get_decoder()(input_ids=ids, attention_mask=attn, position_ids=positions).last_hidden_state
-    hidden = hidden[:, prompt_len - 1 : -1]  # (n, W, d): the state that produced each token
-    head = model.get_output_embeddings()
-    tokens = rollout.tokens[rows, :width]
-    logp, ent = head_logprobs(head, hidden, tokens, temperatures[rows, :width], chunk)
-    stats: dict[str, Tensor] = {}
-    if stat_fn:
-        with torch.no_grad():  # statistics read the logits, chunk by chunk like the log-probs
-            step = chunk or width
-            parts = [stat_fn(head(hidden[:, s : s + step].detach()), tokens[:, s : s + step], hidden[:, s : s + step].detach())
-                     for s in range(0, width, step)]
-        stats = {k: torch.cat([p[k] for p in parts], dim=1) for k in parts[0]} if parts else {}
+    end = rollout.prompt_ids.shape[1] + width
+    logp, ent, stats = policy(
+        ids[rows, :end], attn[rows, :end], rollout.tokens[rows, :width], temperatures[rows, :width], stat_fn, chunk
+    )
     length = rollout.mask.shape[1]
-    return _pad_to(logp, length), _pad_to(ent, length), {k: _pad_to(v, length) for k, v in stats.items()}
-
-
-def _pad_to(x: Tensor, length: int) -> Tensor:
-    """Zero-pad dim 1 of (n, W, ...) to (n, length, ...)."""
-    pad = x.new_zeros((x.shape[0], length - x.shape[1], *x.shape[2:]))
-    return torch.cat([x, pad], dim=1)
+    return (pad_columns(logp, length, 0.0, left=False), pad_columns(ent, length, 0.0, left=False),
+            {k: pad_columns(v, length, 0.0, left=False) for k, v in stats.items()})
 
 
 @dataclass
@@ -145,12 +169,12 @@ def reuses_batch(cfg: TrainConfig) -> bool:
 
 @torch.no_grad()
 def old_policy_pass(
-    model: PreTrainedModel, rollout: Rollout, temperatures: Tensor, micro_batch: int, stat_fn: TokenStatFn | None = None,
+    policy: nn.Module, rollout: Rollout, temperatures: Tensor, micro_batch: int, stat_fn: TokenStatFn | None = None,
     chunk: int | None = None,
 ) -> OldPolicy:
     """A no-grad forward over the whole batch before any update."""
     row_groups = torch.arange(rollout.tokens.shape[0]).split(micro_batch)
-    parts = [(r, response_forward(model, rollout, r, temperatures, stat_fn, chunk)) for r in row_groups]
+    parts = [(r, response_forward(policy, rollout, r, temperatures, stat_fn, chunk)) for r in row_groups]
     return OldPolicy.from_parts(parts, rollout.mask)
 
 
@@ -164,7 +188,7 @@ def tis_weights(old_logp: Tensor, sampler_logp: Tensor, cap: float | None) -> Te
 
 
 def policy_update(
-    model: PreTrainedModel,
+    policy: nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     rollout: Rollout,
@@ -174,11 +198,15 @@ def policy_update(
     cfg: TrainConfig,
     generator: torch.Generator,
     stat_fn: TokenStatFn | None = None,
+    par: Parallel = SINGLE,
 ) -> tuple[OldPolicy, dict[str, float]]:
     """mu passes over the batch, each split into minibatches (one optimizer step each) and
     micro-batches (gradient accumulation). `old` must be given when the batch is reused;
     otherwise it is read off the single forward pass. Returns theta_old's view of the batch
-    and the mean loss, clip fraction, KL and grad norm over the optimizer steps."""
+    and the mean loss, clip fraction, KL and grad norm over the optimizer steps.
+
+    `policy` is a `ResponseLogprobs`, wrapped by DDP or FSDP when `par` spans several processes;
+    `rollout` is then this rank's rows, and each rank shuffles its own rows into minibatches."""
     if old is None and reuses_batch(cfg):
         raise ValueError("policy_update: old log-probs are required when a batch is reused")
     temperatures = loss_temperatures(rollout, cfg)
@@ -187,17 +215,17 @@ def policy_update(
     totals = {"loss": 0.0, "clipped_tokens": 0.0, "kl": 0.0, "grad_norm": 0.0}
     parts: list[tuple[Tensor, tuple[Tensor, Tensor, dict[str, Tensor]]]] = []
     n_updates = 0
-    model.train()
+    policy.train()
     for _ in range(cfg.updates_per_batch):
         order = torch.randperm(n, generator=generator) if cfg.minibatches > 1 else torch.arange(n)
         for minibatch in order.chunk(cfg.minibatches):
             # Micro-batches of similar lengths waste the least compute on padding.
             minibatch = minibatch[rollout.lengths[minibatch].argsort(stable=True)]
-            weights = loss_weights(rollout.mask[minibatch], cfg.loss_aggregation)  # (m, L)
+            weights = loss_weights(rollout.mask[minibatch], cfg.loss_aggregation, par)  # (m, L)
             optimizer.zero_grad(set_to_none=True)
             for part, rows in zip(torch.arange(len(minibatch)).split(micro), minibatch.split(micro)):
                 logp, ent, stats = response_forward(
-                    model, rollout, rows, temperatures, stat_fn if old is None else None, cfg.logprob_chunk
+                    policy, rollout, rows, temperatures, stat_fn if old is None else None, cfg.logprob_chunk
                 )
                 if old is None:
                     parts.append((rows, (logp.detach(), ent.detach(), stats)))
@@ -210,20 +238,24 @@ def policy_update(
                     per_token = per_token + cfg.kl_coef * kl
                     totals["kl"] += float((kl.detach() * weights[part]).sum())
                 loss = (per_token * weights[part]).sum()
-                loss.backward()
+                (loss * par.world).backward()  # DDP and FSDP average gradients over ranks; we want their sum
                 totals["loss"] += float(loss.detach())
                 totals["clipped_tokens"] += float((clipped * rollout.mask[rows]).sum())
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
+            if isinstance(grad_norm, DTensor):  # FSDP: the norm over every rank's shard
+                grad_norm = grad_norm.full_tensor()
             optimizer.step()
             scheduler.step()
             totals["grad_norm"] += float(grad_norm)
             n_updates += 1
-    model.eval()
-    tokens_seen = float(rollout.mask.sum()) * cfg.updates_per_batch
+    policy.eval()
+    totals["tokens"] = float(rollout.mask.sum()) * cfg.updates_per_batch
+    for key in ("loss", "kl", "clipped_tokens", "tokens"):  # each rank holds its share; grad_norm is global
+        totals[key] = float(par.sum(totals[key]))
     metrics = {
         "loss": totals["loss"] / n_updates,
         "kl": totals["kl"] / n_updates,
         "grad_norm": totals["grad_norm"] / n_updates,
-        "clip_fraction": totals["clipped_tokens"] / max(tokens_seen, 1.0),
+        "clip_fraction": totals["clipped_tokens"] / max(totals["tokens"], 1.0),
     }
     return old if old is not None else OldPolicy.from_parts(parts, rollout.mask), metrics

@@ -29,7 +29,7 @@ from harness.evaluate import Generation, generate, sample_row
 from harness.modeling import load_policy
 from harness.paths import model_dir as default_model_dir
 from harness.prompts import prompt_ids
-from harness.sampling.torch_sampler import TorchSampler
+from harness.sampling import build_sampler
 
 TASK_DIR = Path(__file__).parent / "lm_eval_tasks"
 
@@ -55,7 +55,7 @@ class TempoLM(LM):
         self.prompt_format = cfg.models[model].prompt_format
         self.batch_size = cfg.eval.batch_size
         generator = torch.Generator().manual_seed(int(sampling_seed) if sampling_seed is not None else seed)
-        self.sampler = TorchSampler(self.model, self.tokenizer.eos_token_id, self.tokenizer.pad_token_id, generator)
+        self.sampler = build_sampler(cfg.eval.sampler, self.model, path, self.tokenizer, generator, cfg.eval.vllm)
         self.generations: dict[tuple[str, str], Generation] = {}  # (context, text) -> its record
 
     def generate_until(self, requests: list, disable_tqdm: bool = False) -> list[str]:

@@ -12,8 +12,8 @@ pairs of integer literals are compared by value without a round trip to the work
 
 from __future__ import annotations
 
-import atexit
 import logging
+import multiprocessing.util
 import re
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -54,11 +54,19 @@ def _verify_batch(pairs: list[tuple[str, str]], timeout: float) -> list[bool]:
     ]
 
 
+def _stop(pool: ProcessPool) -> None:
+    pool.stop()
+    pool.join(timeout=10)
+
+
 def _pool_instance() -> ProcessPool:
     global _pool
     if _pool is None or not _pool.active:
         _pool = ProcessPool(max_workers=1)
-        atexit.register(_pool.stop)
+        # Stopped at exit, before multiprocessing joins child processes: a process started by
+        # multiprocessing (e.g. a training rank) runs no atexit hooks and would wait for the
+        # worker forever.
+        multiprocessing.util.Finalize(_pool, _stop, args=(_pool,), exitpriority=10)
     return _pool
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from harness import distributed
 from harness.benchmarks import get_spec, load_benchmark
 from harness.benchmarks.load import to_records
 from harness.config import ExperimentConfig
@@ -18,6 +19,7 @@ from harness.evaluate import generate_and_score, summarize
 from harness.io import atomic_path, provenance, read_jsonl, write_json, write_jsonl
 from harness.modeling import build_tiny_llama, count_parameters, gguf_path, load_checkpoint, load_gguf, load_policy
 from harness.pretrain import sft
+from harness.sampling import build_sampler
 from harness.temperature.base import ControllerContext, TokenPolicy, build_controller, constant
 from harness.train import CONTROLLER_FILE, train
 
@@ -89,10 +91,10 @@ def train_cell(
     cfg: ExperimentConfig, model: str, method: str, seed: int, base_dir: Path, train_path: Path, run_dir: Path,
     out_dir: Path, stop_after: int | None = None,
 ) -> None:
-    train(
-        base_dir, read_jsonl(train_path), cfg.controller_spec(method), cfg.train_config(method), seed, run_dir,
-        out_dir, cfg.model_dump(mode="json"), stop_after, cfg.models[model].prompt_format,
-    )
+    train_cfg = cfg.train_config(method)
+    args = (base_dir, read_jsonl(train_path), cfg.controller_spec(method), train_cfg, seed, run_dir,
+            out_dir, cfg.model_dump(mode="json"), stop_after, cfg.models[model].prompt_format)
+    distributed.launch(train, args, train_cfg.processes)
 
 
 def eval_policy(cfg: ExperimentConfig, method: str, model_dir: Path, hidden_size: int, seed: int) -> TokenPolicy:
@@ -120,10 +122,13 @@ def evaluate_cell(
         rows, extra["lm_eval"] = lm_eval_rows(cfg, model, method, seed, benchmark, model_dir, data_path, eval_seed)
     else:
         policy_model, tokenizer = load_policy(model_dir)
+        sampler = build_sampler(
+            cfg.eval.sampler, policy_model, model_dir, tokenizer, torch.Generator().manual_seed(eval_seed), cfg.eval.vllm
+        )
         rows = generate_and_score(
-            policy_model, tokenizer,
+            sampler, tokenizer,
             lambda: eval_policy(cfg, method, model_dir, policy_model.config.hidden_size, seed),
-            read_jsonl(data_path)[: cfg.eval.limit], cfg.eval, eval_seed, cfg.eval_max_new_tokens(benchmark),
+            read_jsonl(data_path)[: cfg.eval.limit], cfg.eval, cfg.eval_max_new_tokens(benchmark),
             cfg.models[model].prompt_format,
         )
     summary = summarize(rows, cfg.eval.n_samples, cfg.eval.ks) | extra

@@ -25,11 +25,14 @@ from torch import Tensor
 from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_schedule_with_warmup
 
+from harness import distributed
 from harness.benchmarks.scoring import score as score_responses
-from harness.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from harness.checkpoint import list_checkpoints, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from harness.config import TrainConfig
+from harness.distributed import Parallel
 from harness.grpo import (
     OldPolicy,
+    ResponseLogprobs,
     group_advantages,
     loss_temperatures,
     old_policy_pass,
@@ -40,8 +43,9 @@ from harness.grpo import (
 from harness.io import atomic_path, provenance, read_jsonl, write_json
 from harness.modeling import count_parameters, load_policy
 from harness.prompts import PromptFormat, record_prompt_ids
-from harness.sampling.base import Rollout
-from harness.sampling.torch_sampler import TorchSampler
+from harness.sampling import build_sampler
+from harness.sampling.base import Rollout, Sampler
+from harness.sampling.torch_sampler import draw_seeds
 from harness.temperature.base import ControllerContext, ScoredBatch, TemperatureController, build_controller
 
 CONTROLLER_FILE = "controller.pt"
@@ -75,67 +79,86 @@ class PromptStream:
 
 @dataclass
 class Run:
-    """Everything one training run mutates."""
+    """Everything one training run (one process of it) mutates."""
 
     cfg: TrainConfig
-    model: PreTrainedModel
-    ref_model: PreTrainedModel | None
+    par: Parallel
+    model: PreTrainedModel  # the policy as a transformers model (sampling, saving)
+    policy: torch.nn.Module  # ResponseLogprobs(model), wrapped by DDP/FSDP on several processes
+    ref_policy: ResponseLogprobs | None
+    seed: int
     tokenizer: PreTrainedTokenizerBase
     controller: TemperatureController
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
-    sampler: TorchSampler
+    sampler: Sampler
     prompts: PromptStream
     update_generator: torch.Generator  # minibatch shuffling
     prompt_format: PromptFormat
 
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "optimizer": self.optimizer.state_dict(),
+    def state_dict(self) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        """The full weights (keys as in the transformers model) and the trainer state; a
+        collective call on several processes (rank 0 gets the values)."""
+        weights, optimizer = distributed.full_state(self.policy, self.optimizer, self.model)
+        return weights, {
+            "optimizer": optimizer,
             "scheduler": self.scheduler.state_dict(),
-            "controller": self.controller.state_dict(),
+            "controller": self.controller.state_dict(),  # identical on every rank
             "prompts": self.prompts.state_dict(),
             "sampler_rng": self.sampler.generator.get_state(),
             "update_rng": self.update_generator.get_state(),
+            "rng": self.par.gather(rng_state()),  # per rank: the global RNG differs between ranks
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
+    def load_state_dict(self, weights: dict[str, Tensor], state: dict[str, Any]) -> None:
+        distributed.load_full_state(self.policy, self.optimizer, {f"model.{k}": v for k, v in weights.items()}, state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.controller.load_state_dict(state["controller"])
         self.prompts.load_state_dict(state["prompts"])
         self.sampler.generator.set_state(state["sampler_rng"])
         self.update_generator.set_state(state["update_rng"])
+        if self.par.rank < len(state["rng"]):
+            set_rng_state(state["rng"][self.par.rank])
+        else:  # more processes than the run was saved from: a new rank gets a fresh stream
+            torch.manual_seed(rank_seed(self.seed, self.par.rank) + state["step"])
+
+
+def rank_seed(seed: int, rank: int) -> int:
+    """The global torch seed of a rank: rank 0 keeps `seed`, so one process runs as before."""
+    return seed + 1_000_003 * rank
 
 
 def build_run(
     base_dir: Path, train_records: list[dict], method: dict[str, Any], cfg: TrainConfig, seed: int,
-    prompt_format: PromptFormat = "chat",
+    prompt_format: PromptFormat = "chat", par: Parallel = distributed.SINGLE,
 ) -> Run:
-    torch.manual_seed(seed)
+    torch.manual_seed(rank_seed(seed, par.rank))
     model, tokenizer = load_policy(base_dir)
+    model.to(par.device)
     if cfg.gradient_checkpointing:  # only active in train mode, i.e. in the policy update
         model.activation_checkpointing_enable({"use_reentrant": False})
-    ref_model = copy.deepcopy(model).requires_grad_(False) if cfg.kl_coef > 0 else None
+    ref_policy = ResponseLogprobs(copy.deepcopy(model).requires_grad_(False)) if cfg.kl_coef > 0 else None
     ctx = ControllerContext(
         total_steps=cfg.steps, hidden_size=model.config.hidden_size, seed=seed, model_parameters=count_parameters(model)
     )
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
+    policy = distributed.wrap(ResponseLogprobs(model), model, par)
+    optimizer = torch.optim.AdamW(  # after wrapping: FSDP replaces the parameters by shards
+        policy.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
     )
     n_updates = cfg.steps * cfg.updates_per_batch * cfg.minibatches
     scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * n_updates), n_updates)
     return Run(
         cfg=cfg,
+        par=par,
         model=model,
-        ref_model=ref_model,
+        policy=policy,
+        ref_policy=ref_policy,
+        seed=seed,
         tokenizer=tokenizer,
         controller=build_controller(method, ctx),
         optimizer=optimizer,
         scheduler=scheduler,
-        sampler=TorchSampler(
-            model, tokenizer.eos_token_id, tokenizer.pad_token_id, torch.Generator().manual_seed(seed)
-        ),
+        sampler=build_sampler(cfg.sampler, model, base_dir, tokenizer, torch.Generator().manual_seed(seed), cfg.vllm),
         prompts=PromptStream(train_records, seed),
         update_generator=torch.Generator().manual_seed(seed + 1),
         prompt_format=prompt_format,
@@ -146,43 +169,52 @@ def build_run(
 
 
 def rollout_step(run: Run, step: int, records: list[dict]) -> Rollout:
-    """G rollouts of every prompt (rows prompt-major) at the controller's temperatures."""
+    """G rollouts of this rank's share of the prompts (rows prompt-major) at the controller's
+    temperatures; row seeds are drawn for the whole batch, so the share is the same rows one
+    process would sample."""
     g = run.cfg.group_size
     prompts = [ids for r in records for ids in [record_prompt_ids(run.tokenizer, r, run.prompt_format)] * g]
-    return run.sampler.generate(
-        prompts,
+    seeds = draw_seeds(run.sampler.generator, len(prompts))[run.par.share(len(prompts), "train.prompts_per_step * group_size")]
+    run.sampler.update_weights(lambda: distributed.model_weights(run.policy, run.model, run.par))
+    return distributed.with_full_parameters(
+        run.policy, run.par, run.sampler.generate,
+        prompts[run.par.share(len(prompts), "train.prompts_per_step * group_size")],
         run.controller.policy(step, g),
         run.cfg.max_new_tokens,
         return_hidden=run.controller.needs_hidden,
+        seeds=seeds,
     )
 
 
 def score(run: Run, rollout: Rollout, records: list[dict]) -> Tensor:
-    """Binary verifiable rewards (N,), by each record's scorer (math-verify, letter, tests)."""
+    """Binary verifiable rewards (n,) of this rank's rows, by each record's scorer
+    (math-verify, letter, tests)."""
     texts = run.tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
     expanded = [r for r in records for _ in range(run.cfg.group_size)]
     return torch.tensor(score_responses(expanded, texts, run.cfg.reward_timeout))
 
 
 def grpo_step(run: Run, step: int) -> dict[str, float]:
-    cfg, t0 = run.cfg, time.perf_counter()
+    cfg, par, t0 = run.cfg, run.par, time.perf_counter()
     records = run.prompts.next(cfg.prompts_per_step)
+    mine = records[par.share(len(records), "train.prompts_per_step")]
     rollout = rollout_step(run, step, records)
     t_rollout = time.perf_counter()
-    rewards = score(run, rollout, records)
+    rewards = score(run, rollout, mine)
     advantages = group_advantages(rewards, cfg.group_size, cfg.scale_advantages)
     t_score = time.perf_counter()
 
     micro = cfg.micro_batch_size or len(rewards)
     stat_fn, temps = run.controller.token_stats, loss_temperatures(rollout, cfg)
     chunk = cfg.logprob_chunk
-    old = old_policy_pass(run.model, rollout, temps, micro, stat_fn, chunk) if reuses_batch(cfg) else None
-    ref_logp = old_policy_pass(run.ref_model, rollout, temps, micro, None, chunk).logprobs if run.ref_model is not None else None
+    old = old_policy_pass(run.policy, rollout, temps, micro, stat_fn, chunk) if reuses_batch(cfg) else None
+    ref_logp = old_policy_pass(run.ref_policy, rollout, temps, micro, None, chunk).logprobs if run.ref_policy is not None else None
     old, update_metrics = policy_update(
-        run.model, run.optimizer, run.scheduler, rollout, advantages, old, ref_logp, cfg, run.update_generator, stat_fn
+        run.policy, run.optimizer, run.scheduler, rollout, advantages, old, ref_logp, cfg, run.update_generator, stat_fn, par
     )
     t_update = time.perf_counter()
 
+    rollout, rewards, advantages, old = gather_batch(run, rollout, rewards, advantages, old)
     batch = ScoredBatch(step, cfg.group_size, rollout, rewards, advantages, old.stats)
     temperature_metrics = run.controller.update(batch)
     t_temperature = time.perf_counter()
@@ -198,6 +230,22 @@ def grpo_step(run: Run, step: int) -> dict[str, float]:
         "time/temperature_update": t_temperature - t_update,
         "time/step": t_temperature - t0,
     }
+
+
+def gather_batch(
+    run: Run, rollout: Rollout, rewards: Tensor, advantages: Tensor, old: OldPolicy
+) -> tuple[Rollout, Tensor, Tensor, OldPolicy]:
+    """The whole scored batch on every rank (as is on one process)."""
+    par = run.par
+    if par.world == 1:
+        return rollout, rewards, advantages, old
+    full = distributed.gather_rollout(rollout, par, run.tokenizer.pad_token_id)
+
+    def rows(x: Tensor) -> Tensor:  # (n, l, ...) per rank -> (N, L, ...): L is the widest rank's l
+        return distributed.gather_rows(x, par)
+
+    old = OldPolicy(rows(old.logprobs), rows(old.entropies), {k: rows(v) for k, v in old.stats.items()})
+    return full, torch.cat(par.gather(rewards)), torch.cat(par.gather(advantages)), old
 
 
 def batch_metrics(rollout: Rollout, rewards: Tensor, records: list[dict], old: OldPolicy, cfg: TrainConfig) -> dict[str, float]:
@@ -248,48 +296,66 @@ def train(
 ) -> Path | None:
     """Train (resuming from the newest checkpoint in `run_dir`), log every step to
     `run_dir/metrics.jsonl`, and save the final model to `out_dir`. `stop_after` ends the run
-    early after that many steps (for resume tests); nothing is written to `out_dir` then."""
-    run = build_run(base_dir, train_records, method, cfg, seed, prompt_format)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    log_path = run_dir / "metrics.jsonl"
-    start = resume(run, run_dir, log_path)
-    end = cfg.steps if stop_after is None else min(stop_after, cfg.steps)
-    with log_path.open("a") as log:
-        for step in tqdm(range(start, end), desc=f"train {method['controller']} seed {seed}", initial=start, total=end):
+    early after that many steps (for resume tests); nothing is written to `out_dir` then.
+    Under a distributed launcher every process calls this; rank 0 writes all files."""
+    par = distributed.init(cfg.parallel)
+    try:
+        run = build_run(base_dir, train_records, method, cfg, seed, prompt_format, par)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        log_path = run_dir / "metrics.jsonl"
+        start = resume(run, run_dir, log_path)
+        end = cfg.steps if stop_after is None else min(stop_after, cfg.steps)
+        steps = tqdm(range(start, end), desc=f"train {method['controller']} seed {seed}", initial=start, total=end,
+                     disable=not par.is_main)
+        for step in steps:
             with torch.autocast(run.model.device.type, dtype=torch.bfloat16, enabled=cfg.bf16_autocast):
                 metrics = grpo_step(run, step)
-            log.write(json.dumps(metrics) + "\n")
-            log.flush()
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
-                save_checkpoint(run_dir, step + 1, run.model, run.state_dict(), cfg.keep_checkpoints)
-    if end < cfg.steps:
-        save_checkpoint(run_dir, end, run.model, run.state_dict(), cfg.keep_checkpoints)
-        return None
-    meta = provenance(config_for_provenance, seed, method=method, method_summary=run.controller.summary())
-    save_final(run, out_dir, log_path, meta)
-    return out_dir
+            if par.is_main:
+                with log_path.open("a") as log:
+                    log.write(json.dumps(metrics) + "\n")
+            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps or step + 1 == end < cfg.steps:
+                checkpoint(run, run_dir, step + 1)
+        if end < cfg.steps:
+            return None
+        meta = provenance(config_for_provenance, seed, method=method, method_summary=run.controller.summary(),
+                          processes=par.world, parallel=par.kind)
+        weights, _ = distributed.full_state(run.policy, run.optimizer, run.model)
+        if par.is_main:
+            save_final(run, weights, out_dir, log_path, meta)
+        return out_dir
+    finally:
+        if par.world > 1:
+            torch.distributed.destroy_process_group()
+
+
+def checkpoint(run: Run, run_dir: Path, step: int) -> None:
+    weights, state = run.state_dict()  # every rank takes part in gathering
+    if run.par.is_main:
+        save_checkpoint(run_dir, step, run.model, weights, state, run.cfg.keep_checkpoints)
 
 
 def resume(run: Run, run_dir: Path, log_path: Path) -> int:
     """Restore the newest checkpoint, if any, and cut the metrics log back to it."""
     checkpoints = list_checkpoints(run_dir)
     if not checkpoints:
-        log_path.unlink(missing_ok=True)
+        if run.par.is_main:
+            log_path.unlink(missing_ok=True)
         return 0
-    state = load_checkpoint(checkpoints[-1], run.model)
-    run.load_state_dict(state)
+    weights, state = load_checkpoint(checkpoints[-1])
+    run.load_state_dict(weights, state)
     step = state["step"]
-    kept = [row for row in read_jsonl(log_path) if row["step"] < step] if log_path.exists() else []
-    with atomic_path(log_path) as tmp:
-        tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
+    if run.par.is_main:
+        kept = [row for row in read_jsonl(log_path) if row["step"] < step] if log_path.exists() else []
+        with atomic_path(log_path) as tmp:
+            tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
     return step
 
 
-def save_final(run: Run, out_dir: Path, log_path: Path, meta: dict[str, Any]) -> None:
+def save_final(run: Run, weights: dict[str, Tensor], out_dir: Path, log_path: Path, meta: dict[str, Any]) -> None:
     """The trained policy as a loadable model directory, with its controller, its training
     metrics and provenance."""
     with atomic_path(out_dir) as tmp:
-        run.model.save_pretrained(tmp)
+        run.model.save_pretrained(tmp, state_dict=weights)
         shutil.copyfile(log_path, tmp / "train_metrics.jsonl")
         run.tokenizer.save_pretrained(tmp)
         torch.save(run.controller.state_dict(), tmp / CONTROLLER_FILE)

@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from harness.grpo import response_forward
+from harness.grpo import ResponseLogprobs, response_forward
 from harness.logprobs import head_logprobs
 from harness.modeling import load_policy
 from harness.prompts import prompt_ids
@@ -37,14 +37,14 @@ def test_response_forward_with_chunks_matches_the_sampler(tiny_policy_dir):
     rollout = sampler.generate([prompt_ids(tok, p) for p in ["3+4=?", "12-5+7=?"]] * 2, constant(0.8), 20)
     rows = torch.arange(4)
     with torch.no_grad():
-        whole = response_forward(model, rollout, rows, rollout.temperatures)[0]
-        chunked = response_forward(model, rollout, rows, rollout.temperatures, chunk=3)[0]
+        whole = response_forward(ResponseLogprobs(model), rollout, rows, rollout.temperatures)[0]
+        chunked = response_forward(ResponseLogprobs(model), rollout, rows, rollout.temperatures, chunk=3)[0]
     torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-5)
     assert float(((chunked - rollout.logprobs) * rollout.mask).abs().max()) < 1e-4
     # controller statistics (TAMPO's K virtual-temperature log-probs) are chunked the same way
     tampo = build_controller({"controller": "tampo"}, ControllerContext(total_steps=10, hidden_size=32, seed=0))
     with torch.no_grad():
-        stats = [response_forward(model, rollout, rows, rollout.temperatures, tampo.token_stats, c)[2] for c in (None, 3)]
+        stats = [response_forward(ResponseLogprobs(model), rollout, rows, rollout.temperatures, tampo.token_stats, c)[2] for c in (None, 3)]
     torch.testing.assert_close(stats[1]["tampo_logp"], stats[0]["tampo_logp"], rtol=1e-5, atol=1e-5)
 
 

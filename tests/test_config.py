@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from harness.cli import apply_overrides
-from harness.config import ConfigError, load_config
+from harness.config import ConfigError, ExperimentConfig, load_config
 
 TINY = yaml.safe_load(Path("configs/tiny.yaml").read_text())
 
@@ -52,3 +52,15 @@ def test_table_rows_must_be_methods():
 def test_overrides_parse_yaml_values():
     raw = apply_overrides({"train": {"steps": 5}}, ["train.steps=7", "eval.temperature=method"])
     assert raw == {"train": {"steps": 7}, "eval": {"temperature": "method"}}
+
+
+def test_hidden_state_methods_cannot_sample_on_vllm():
+    base = {"name": "x", "seeds": [0], "models": {"m": {"tiny": {}}}}
+    with pytest.raises(ValueError, match=r"methods.head: introllm reads hidden states.*set methods.head.train.sampler: torch"):
+        ExperimentConfig.model_validate({**base, "train": {"sampler": "vllm"}, "methods": {"head": {"controller": "introllm"}}})
+    with pytest.raises(ValueError, match="eval.sampler: vllm cannot sample methods.head's own temperatures"):
+        ExperimentConfig.model_validate({**base, "eval": {"sampler": "vllm", "temperature": "method"},
+                                         "methods": {"head": {"controller": "introllm"}}})
+    ok = {**base, "train": {"sampler": "vllm"}, "eval": {"sampler": "vllm"},
+          "methods": {"head": {"controller": "introllm", "train": {"sampler": "torch"}}, "ead": {"controller": "ead"}}}
+    assert ExperimentConfig.model_validate(ok).train_config("ead").sampler == "vllm"

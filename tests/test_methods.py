@@ -266,7 +266,7 @@ def test_introllm_update_moves_the_head_toward_rewarded_temperatures():
 def test_trajectory_likelihood_is_unimodal_in_temperature(tiny_policy_dir):
     """TAMPO Appendix B: log P_T(tau) is concave in 1/T, so along increasing T it rises then
     falls (or is monotone): never a valley. Checked on real rollouts of the tiny model."""
-    from harness.grpo import response_forward
+    from harness.grpo import ResponseLogprobs, response_forward
     from harness.modeling import load_policy
     from harness.prompts import prompt_ids
     from harness.sampling.torch_sampler import TorchSampler
@@ -279,7 +279,7 @@ def test_trajectory_likelihood_is_unimodal_in_temperature(tiny_policy_dir):
     grid = torch.linspace(0.2, 4.0, 60)
     with torch.no_grad():
         ell = torch.stack(
-            [(response_forward(model, rollout, torch.arange(32), torch.full_like(rollout.temperatures, float(t)))[0]
+            [(response_forward(ResponseLogprobs(model), rollout, torch.arange(32), torch.full_like(rollout.temperatures, float(t)))[0]
               * rollout.mask).sum(-1) for t in grid], 1,
         )  # (N, grid)
     steps = ell.diff(dim=1)

@@ -130,7 +130,7 @@ def test_paper_configs_list_their_whole_grid(tmp_path):
 def test_cluster_and_gpu_profiles_dry_run_the_paper_grids(tmp_path):
     """The SLURM profile (executor plugin) gives each rule its resources; the local-GPU profile
     makes every GPU job hold the one `gpu` unit."""
-    for profile, rule, expected in (("slurm", "train", "gpu=8"), ("local-gpu", "evaluate", "gpu=1")):
+    for profile, rule, expected in (("slurm", "train", "gpu=8"), ("local-gpu", "train", "gpu=8"), ("local-gpu", "evaluate", "gpu=1")):
         for config in ("configs/papers/tampo.yaml", "configs/papers/introllm.yaml"):
             out = snakemake("-n", "--profile", str(REPO / "profiles" / profile), config=config, workdir=tmp_path)
             assert out.returncode == 0, (profile, config, out.stderr[-2000:])

@@ -3,7 +3,7 @@ eos and padding, determinism, and agreement with transformers' generate."""
 
 import torch
 
-from harness.grpo import old_policy_pass, response_forward
+from harness.grpo import ResponseLogprobs, old_policy_pass, response_forward
 from harness.logprobs import entropy
 from harness.modeling import load_policy
 from harness.prompts import prompt_ids
@@ -35,10 +35,10 @@ def test_recorded_temperatures_are_the_policys(tiny_policy_dir):
 
 def test_trainer_recomputes_the_samplers_logprobs_at_the_recorded_temperatures(tiny_policy_dir):
     model, _, ro = sample(tiny_policy_dir, PositionRamp())
-    old = old_policy_pass(model, ro, ro.temperatures, micro_batch=4)  # micro-batches of different widths
+    old = old_policy_pass(ResponseLogprobs(model), ro, ro.temperatures, micro_batch=4)  # micro-batches of different widths
     assert torch.allclose(old.logprobs, ro.logprobs, atol=1e-5)
     # dividing by any other temperature gives different numbers: the test can fail
-    at_one = response_forward(model, ro, torch.arange(6), torch.ones_like(ro.temperatures))[0]
+    at_one = response_forward(ResponseLogprobs(model), ro, torch.arange(6), torch.ones_like(ro.temperatures))[0]
     assert not torch.allclose(at_one * ro.mask, ro.logprobs, atol=1e-3)
 
 

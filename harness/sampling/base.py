@@ -7,6 +7,7 @@ exactly that tensor when it recomputes log-probabilities.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -41,7 +42,46 @@ class Rollout:
         return ids, attn
 
 
+    @classmethod
+    def concat(cls, parts: list[Rollout], pad_id: int) -> Rollout:
+        """Rows of several rollouts as one: prompts re-padded on the left, responses on the right
+        (pad_id / mask 0 / temperature 1 / log-prob 0), in the order given."""
+
+        def rows(get, fill: float, left: bool = False) -> Tensor:
+            tensors = [get(p) for p in parts]
+            width = max(t.shape[1] for t in tensors)
+            return torch.cat([pad_columns(t, width, fill, left) for t in tensors])
+
+        optional = {
+            name: rows(lambda p, n=name: getattr(p, n), 0.0)
+            for name in ("entropies", "hidden")
+            if getattr(parts[0], name) is not None
+        }
+        return cls(
+            prompt_ids=rows(lambda p: p.prompt_ids, pad_id, left=True),
+            prompt_mask=rows(lambda p: p.prompt_mask, 0, left=True),
+            tokens=rows(lambda p: p.tokens, pad_id),
+            mask=rows(lambda p: p.mask, 0.0),
+            temperatures=rows(lambda p: p.temperatures, 1.0),
+            logprobs=rows(lambda p: p.logprobs, 0.0),
+            extras={k: rows(lambda p, k=k: p.extras[k], 0.0) for k in parts[0].extras},
+            **optional,
+        )
+
+
+def pad_columns(x: Tensor, width: int, fill: float, left: bool) -> Tensor:
+    """Pad (n, w, ...) to (n, width, ...) with `fill`, before or after the existing columns."""
+    pad = x.new_full((x.shape[0], width - x.shape[1], *x.shape[2:]), fill)
+    return torch.cat([pad, x] if left else [x, pad], dim=1)
+
+
 class Sampler(Protocol):
+    generator: torch.Generator  # draws row seeds (harness.sampling.torch_sampler.draw_seeds)
+
+    def update_weights(self, weights: Callable[[], dict[str, Tensor]]) -> None:
+        """Sample from these weights from now on (called by the trainer before every rollout;
+        `weights` is only called by engines that hold their own copy)."""
+
     def generate(
         self,
         prompts: list[list[int]],
@@ -50,4 +90,5 @@ class Sampler(Protocol):
         *,
         return_entropies: bool = False,
         return_hidden: bool = False,
+        seeds: Tensor | None = None,  # (N,) one per row; a row's sample depends on its seed only
     ) -> Rollout: ...

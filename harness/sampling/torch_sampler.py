@@ -6,9 +6,16 @@ embedding (Llama, Qwen2/3, Mistral, ...). The decoder runs once on the left-padd
 then one token per step on its KV cache; logits come from the normalised last hidden state,
 which is also what learned temperature heads read (IntroLLM Sec. 4.2). Rows that emitted eos
 leave the batch (and the cache), so a step costs only as much as the rows still generating.
+
+Every row draws its tokens from its own generator, seeded per row: a row's response depends on
+its prompt, its temperatures and its seed only, not on which other rows share the batch. So a
+batch split over processes (harness.distributed) or into evaluation batches of any size samples
+exactly the responses of the whole batch at once, as vLLM's per-request seeds do.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -30,6 +37,20 @@ def left_pad(prompts: list[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
     return ids, mask
 
 
+def draw_seeds(generator: torch.Generator, n: int) -> Tensor:
+    """n consecutive row seeds (n,) from one draw of `generator`: rows i and j of the same draw
+    never share a stream, and the draw advances the generator by the same amount for any n."""
+    base = int(torch.randint(2**62, (1,), generator=generator))
+    return base + torch.arange(n, dtype=torch.long)
+
+
+def sample_rows(logp: Tensor, generators: list[torch.Generator]) -> Tensor:
+    """One token per row of log-probs (n, V), row i from generators[i]: the exponential race
+    argmax_v p_v / E_v with E_v ~ Exp(1) draws v with probability p_v."""
+    noise = torch.stack([torch.empty(logp.shape[-1], device=logp.device).exponential_(generator=g) for g in generators])
+    return (logp - noise.log()).argmax(-1)
+
+
 class TorchSampler:
     """Samples with per-row, per-step temperatures; see `harness.sampling.base.Sampler`."""
 
@@ -37,7 +58,10 @@ class TorchSampler:
         self.model = model
         self.eos_id = eos_id
         self.pad_id = pad_id
-        self.generator = generator  # owns all sampling randomness: seeded, checkpointed
+        self.generator = generator  # draws the row seeds of every call: seeded, checkpointed
+
+    def update_weights(self, weights: Callable[[], dict[str, Tensor]]) -> None:
+        """Nothing to copy: this sampler decodes with the live training model."""
 
     @torch.no_grad()
     def generate(
@@ -48,7 +72,9 @@ class TorchSampler:
         *,
         return_entropies: bool = False,
         return_hidden: bool = False,
+        seeds: Tensor | None = None,
     ) -> Rollout:
+        """`seeds` (N,): one per row (default: a fresh draw from the sampler's generator)."""
         decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
         device = head.weight.device
         prompt_ids, prompt_mask = (t.to(device) for t in left_pad(prompts, self.pad_id))
@@ -67,12 +93,14 @@ class TorchSampler:
         entropies = torch.zeros((n, max_new_tokens), device=device) if return_entropies else None
         hiddens = torch.zeros((n, max_new_tokens, d), device=device) if return_hidden else None
         rows = torch.arange(n, device=device)  # original index of each active row
+        seeds = draw_seeds(self.generator, n) if seeds is None else seeds
+        generators = [torch.Generator(device).manual_seed(int(s)) for s in seeds]
 
         for t in range(max_new_tokens):
             logits = head(hidden).float()  # (n_active, V)
             temps = policy(t, logits, hidden, rows).to(device=device, dtype=torch.float32)  # (n_active,)
             logp = scaled_log_softmax(logits, temps)  # (n_active, V)
-            token = torch.multinomial(logp.exp(), 1, generator=self.generator).squeeze(-1)
+            token = sample_rows(logp, [generators[r] for r in rows.tolist()])
             tokens[rows, t] = token
             mask[rows, t] = 1.0
             temperatures[rows, t] = temps

@@ -30,6 +30,8 @@ class TokenPolicy(ABC):
     """Temperatures for one batched generation of N rows; asked once per decoding position
     for the n rows still generating."""
 
+    reads_hidden: ClassVar[bool] = False  # needs the last hidden states (only the torch sampler has them)
+
     @abstractmethod
     def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
         """Temperatures (n,) for the tokens at response `position` of the active `rows` (n,)
@@ -39,6 +41,12 @@ class TokenPolicy(ABC):
     def records(self) -> dict[str, Tensor]:
         """Per-token decisions to store with the rollout, each (N, L, ...)."""
         return {}
+
+    def row_temperatures(self, n: int) -> Tensor | None:
+        """The temperatures (n,) of n rows when each row keeps one temperature along its response
+        whatever the logits (step- and rollout-level methods), else None. An inference engine
+        then samples each row at its own request temperature."""
+        return None
 
 
 class RowTemperatures(TokenPolicy):
@@ -51,6 +59,9 @@ class RowTemperatures(TokenPolicy):
 
     def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
         return self.temperatures.to(logits.device)[rows % self.period]
+
+    def row_temperatures(self, n: int) -> Tensor:
+        return self.temperatures[torch.arange(n) % self.period]
 
 
 def constant(temperature: float) -> RowTemperatures:

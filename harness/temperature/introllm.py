@@ -87,6 +87,8 @@ def action_logprob(gate: Bernoulli, value: Beta, c: Tensor, z: Tensor, gated: bo
 class HeadPolicy(TokenPolicy):
     """Samples (c_t, z_t) from the head at every position and keeps tau_{t-1} per row."""
 
+    reads_hidden = True
+
     def __init__(self, head: TemperatureHead, params: IntroLLMParams):
         self.head, self.p = head, params
         self.tau_prev: Tensor | None = None  # (N,)

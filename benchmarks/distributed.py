@@ -1,0 +1,66 @@
+"""Training throughput on one process against two (DDP and FSDP2 over gloo) on this CPU (run:
+`make bench` or `python benchmarks/distributed.py`). Response tokens of the whole batch per
+second of step time (rollout, scoring, update and temperature update), steps after the first.
+
+The machine's cores are shared out: one process with all of them as torch threads, or two
+processes with half each, so the figures compare ways of spending the same hardware. On a
+2-core CPU the gain is bounded by what a second process can overlap (scoring, Python overhead);
+on GPUs each process has its own device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from core import policy_dir
+
+from harness import distributed
+from harness.benchmarks import get_spec
+from harness.benchmarks.load import to_records
+from harness.config import load_config
+from harness.data.arithmetic import generate_splits
+from harness.train import train
+
+
+def run(base: Path, records: list[dict], cfg, out: Path) -> tuple[float, float]:
+    """(response tokens per second, seconds per step) over steps 1.. of a fresh run."""
+    distributed.launch(train, (base, records, {"controller": "fixed", "temperature": 1.0}, cfg, 0, out / "run",
+                               out / "final", {"benchmark": True}), cfg.processes)
+    rows = [json.loads(line) for line in (out / "run" / "metrics.jsonl").read_text().splitlines()][1:]
+    rows_per_step = cfg.prompts_per_step * cfg.group_size
+    tokens = sum(r["response_length"] * rows_per_step for r in rows)
+    seconds = sum(r["time/step"] for r in rows)
+    return tokens / seconds, seconds / len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=6)
+    args = parser.parse_args()
+    exp = load_config("configs/tiny.yaml")
+    base = policy_dir(exp)
+    d = exp.data
+    splits = generate_splits(d.seed, d.levels, 10, 2000, d.first_max, d.term_max)
+    records = to_records(get_spec("arith-train"), splits["train"], seed=0, source="benchmark")
+    cores = os.cpu_count() or 1
+    print(f"\n### Training throughput, tiny setting ({exp.train.prompts_per_step} prompts x {exp.train.group_size} rollouts, "
+          f"{args.steps} steps; {cores} cores)\n")
+    print("| processes | parallel | threads each | response tokens/s | s/step |\n|---|---|---|---|---|")
+    for processes, parallel in ((1, "ddp"), (2, "ddp"), (2, "fsdp")):
+        threads = max(cores // processes, 1)
+        torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # read by the launched processes' torch
+        cfg = exp.train.model_copy(update={"steps": args.steps, "processes": processes, "parallel": parallel})
+        with tempfile.TemporaryDirectory() as tmp:
+            rate, per_step = run(base, records, cfg, Path(tmp))
+        label = parallel if processes > 1 else "-"
+        print(f"| {processes} | {label} | {threads} | {rate:,.0f} | {per_step:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
