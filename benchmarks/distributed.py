@@ -27,15 +27,19 @@ from harness.data.arithmetic import generate_splits
 from harness.train import train
 
 
-def run(base: Path, records: list[dict], cfg, out: Path) -> tuple[float, float]:
-    """(response tokens per second, seconds per step) over steps 1.. of a fresh run."""
+PARTS = ("rollout", "score", "update", "temperature_update")
+
+
+def run(base: Path, records: list[dict], cfg, out: Path) -> tuple[float, float, list[float]]:
+    """(response tokens per second, seconds per step, seconds per step of each of PARTS) over
+    steps 1.. of a fresh run."""
     distributed.launch(train, (base, records, {"controller": "fixed", "temperature": 1.0}, cfg, 0, out / "run",
                                out / "final", {"benchmark": True}), cfg.processes)
     rows = [json.loads(line) for line in (out / "run" / "metrics.jsonl").read_text().splitlines()][1:]
     rows_per_step = cfg.prompts_per_step * cfg.group_size
     tokens = sum(r["response_length"] * rows_per_step for r in rows)
     seconds = sum(r["time/step"] for r in rows)
-    return tokens / seconds, seconds / len(rows)
+    return tokens / seconds, seconds / len(rows), [sum(r[f"time/{p}"] for r in rows) / len(rows) for p in PARTS]
 
 
 def main() -> None:
@@ -50,16 +54,17 @@ def main() -> None:
     cores = os.cpu_count() or 1
     print(f"\n### Training throughput, tiny setting ({exp.train.prompts_per_step} prompts x {exp.train.group_size} rollouts, "
           f"{args.steps} steps; {cores} cores)\n")
-    print("| processes | parallel | threads each | response tokens/s | s/step |\n|---|---|---|---|---|")
+    print("| processes | parallel | threads each | response tokens/s | s/step | " + " | ".join(f"s {p}" for p in PARTS) + " |")
+    print("|---" * (5 + len(PARTS)) + "|")
     for processes, parallel in ((1, "ddp"), (2, "ddp"), (2, "fsdp")):
         threads = max(cores // processes, 1)
         torch.set_num_threads(threads)
         os.environ["OMP_NUM_THREADS"] = str(threads)  # read by the launched processes' torch
         cfg = exp.train.model_copy(update={"steps": args.steps, "processes": processes, "parallel": parallel})
         with tempfile.TemporaryDirectory() as tmp:
-            rate, per_step = run(base, records, cfg, Path(tmp))
+            rate, per_step, parts = run(base, records, cfg, Path(tmp))
         label = parallel if processes > 1 else "-"
-        print(f"| {processes} | {label} | {threads} | {rate:,.0f} | {per_step:.2f} |")
+        print(f"| {processes} | {label} | {threads} | {rate:,.0f} | {per_step:.2f} | " + " | ".join(f"{t:.2f}" for t in parts) + " |")
 
 
 if __name__ == "__main__":

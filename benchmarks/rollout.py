@@ -47,6 +47,7 @@ def main() -> None:
     print(f"\n### Rollout throughput ({args.rows} rows, up to {args.tokens} new tokens; {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} thread(s))\n")
     print("| model | temperatures | sampler | tokens | seconds | tokens/s |\n|---|---|---|---|---|---|")
+    engines = []  # kept alive: a collected in-process vLLM engine tears down the parallel state the next one uses
     for name, path in models.items():
         model, tok = load_policy(path)
         prompts = [prompt_ids(tok, PROBLEMS[i % len(PROBLEMS)]) for i in range(args.rows)]
@@ -56,6 +57,7 @@ def main() -> None:
 
             engine = VllmConfig(dtype="float32", max_model_len=min(model.config.max_position_embeddings, 2048))
             samplers["vLLM"] = VllmSampler(path, tok.eos_token_id, tok.pad_token_id, torch.Generator().manual_seed(0), engine)
+            engines.append(samplers["vLLM"])
         for label, policy in policies(model.config.hidden_size).items():
             for kind, sampler in samplers.items():
                 made = []

@@ -34,8 +34,6 @@ from torch.distributed.checkpoint.state_dict import (
     set_state_dict,
 )
 
-from harness.sampling.base import Rollout, pad_columns
-
 ParallelKind = Literal["ddp", "fsdp"]
 T = TypeVar("T")
 
@@ -148,22 +146,6 @@ def with_full_parameters(policy: nn.Module, par: Parallel, fn: Callable[..., T],
                 block.set_reshard_after_forward(True, recurse=False)
 
     return policy.call(gathered)
-
-
-def gather_rollout(rollout: Rollout, par: Parallel, pad_id: int) -> Rollout:
-    """The whole batch on every rank, rows in global order."""
-    if par.world == 1:
-        return rollout
-    return Rollout.concat(par.gather(rollout), pad_id)
-
-
-def gather_rows(x: Tensor, par: Parallel) -> Tensor:
-    """(n, L, ...) per rank -> (N, max L, ...) on every rank, zero-padded along dim 1."""
-    if par.world == 1:
-        return x
-    parts = par.gather(x.cpu())
-    width = max(p.shape[1] for p in parts)
-    return torch.cat([pad_columns(p, width, 0.0, left=False) for p in parts])
 
 
 STATE_OPTIONS = StateDictOptions(full_state_dict=True, cpu_offload=True)

@@ -250,8 +250,8 @@ def policy_update(
             n_updates += 1
     policy.eval()
     totals["tokens"] = float(rollout.mask.sum()) * cfg.updates_per_batch
-    for key in ("loss", "kl", "clipped_tokens", "tokens"):  # each rank holds its share; grad_norm is global
-        totals[key] = float(par.sum(totals[key]))
+    shared = ("loss", "kl", "clipped_tokens", "tokens")  # each rank holds its share; grad_norm is global
+    totals.update(zip(shared, par.sum(torch.tensor([totals[k] for k in shared], dtype=torch.float64)).tolist()))
     metrics = {
         "loss": totals["loss"] / n_updates,
         "kl": totals["kl"] / n_updates,

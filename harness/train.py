@@ -15,6 +15,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from harness.io import atomic_path, provenance, read_jsonl, write_json
 from harness.modeling import count_parameters, load_policy
 from harness.prompts import PromptFormat, record_prompt_ids
 from harness.sampling import build_sampler
-from harness.sampling.base import Rollout, Sampler
+from harness.sampling.base import Rollout, Sampler, pad_columns
 from harness.sampling.torch_sampler import draw_seeds
 from harness.temperature.base import ControllerContext, ScoredBatch, TemperatureController, build_controller
 
@@ -236,16 +237,18 @@ def gather_batch(
     run: Run, rollout: Rollout, rewards: Tensor, advantages: Tensor, old: OldPolicy
 ) -> tuple[Rollout, Tensor, Tensor, OldPolicy]:
     """The whole scored batch on every rank (as is on one process)."""
-    par = run.par
-    if par.world == 1:
+    if run.par.world == 1:
         return rollout, rewards, advantages, old
-    full = distributed.gather_rollout(rollout, par, run.tokenizer.pad_token_id)
+    parts = run.par.gather((rollout, rewards, advantages, old))  # one exchange, in rank (= row) order
+    full = Rollout.concat([p[0] for p in parts], run.tokenizer.pad_token_id)
+    width = full.mask.shape[1]
 
-    def rows(x: Tensor) -> Tensor:  # (n, l, ...) per rank -> (N, L, ...): L is the widest rank's l
-        return distributed.gather_rows(x, par)
+    def rows(get: Callable[[OldPolicy], Tensor]) -> Tensor:  # (n, l, ...) per rank -> (N, L, ...)
+        return torch.cat([pad_columns(get(p[3]), width, 0.0, left=False) for p in parts])
 
-    old = OldPolicy(rows(old.logprobs), rows(old.entropies), {k: rows(v) for k, v in old.stats.items()})
-    return full, torch.cat(par.gather(rewards)), torch.cat(par.gather(advantages)), old
+    old = OldPolicy(rows(lambda o: o.logprobs), rows(lambda o: o.entropies),
+                    {k: rows(lambda o, k=k: o.stats[k]) for k in old.stats})
+    return full, torch.cat([p[1] for p in parts]), torch.cat([p[2] for p in parts]), old
 
 
 def batch_metrics(rollout: Rollout, rewards: Tensor, records: list[dict], old: OldPolicy, cfg: TrainConfig) -> dict[str, float]:
