@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from harness.benchmarks import get_spec
+from harness.benchmarks.load import to_records
 from harness.config import load_config
 from harness.data.arithmetic import generate_splits
 from harness.data.tokenizer import save_tokenizer
@@ -80,7 +82,8 @@ def sampler_vs_generate(model_dir: Path, batch: int, length: int, repeats: int) 
 
 def train_step_breakdown(cfg, model_dir: Path, steps: int) -> None:
     d = cfg.data
-    records = generate_splits(d.seed, d.levels, 10, 5000, d.first_max, d.term_max)["train"]
+    rows = generate_splits(d.seed, d.levels, 10, 5000, d.first_max, d.term_max)["train"]
+    records = to_records(get_spec("arith-train"), rows, seed=0, source="benchmark")
     run = build_run(model_dir, records, {"controller": "fixed", "temperature": 1.0}, cfg.train, seed=0)
     parts: dict[str, list[float]] = {"rollout": [], "score": [], "log-prob recompute (no grad)": [], "update (fwd + bwd + step)": []}
     micro = cfg.train.micro_batch_size or 10**9

@@ -26,7 +26,6 @@ from harness.config import load_config
 from harness.data.arithmetic import generate_splits
 from harness.train import train
 
-
 PARTS = ("rollout", "score", "update", "temperature_update")
 
 

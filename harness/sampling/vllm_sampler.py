@@ -30,6 +30,7 @@ from pathlib import Path
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
 
 import torch  # noqa: E402
+import vllm  # noqa: E402
 from torch import Tensor  # noqa: E402
 from vllm import LLM, SamplingParams  # noqa: E402
 from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor, MoveDirectionality  # noqa: E402
@@ -41,6 +42,10 @@ from harness.sampling.torch_sampler import draw_seeds, left_pad  # noqa: E402
 from harness.temperature.base import TokenPolicy  # noqa: E402
 
 REQUEST_KEY = "tempo_harness"  # SamplingParams.extra_args[REQUEST_KEY] = (call id, row)
+VLLM_SERIES = "0.32."  # the logits-processor, collective_rpc and worker.reload_weights interfaces used here
+
+if not vllm.__version__.startswith(VLLM_SERIES):
+    raise ImportError(f"harness.sampling.vllm_sampler is written for vLLM {VLLM_SERIES}x; found {vllm.__version__}")
 
 
 @dataclass
