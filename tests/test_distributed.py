@@ -2,6 +2,10 @@
 between process counts. Rows sample from their own seeds, so a split batch is the same batch."""
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,6 +15,7 @@ from harness import distributed
 from harness.checkpoint import list_checkpoints
 from harness.config import TrainConfig
 from harness.evaluate import generate
+from harness.io import write_jsonl
 from harness.modeling import load_policy
 from harness.prompts import prompt_ids
 from harness.sampling.base import Rollout
@@ -144,3 +149,22 @@ def test_every_kind_of_controller_trains_on_two_processes(tmp_path, toy_policy_d
     if method["controller"] == "multi_rollout":  # G = 4: offsets 0, 0, -0.1, +0.1 on every rank's groups
         assert rows[0]["temperature_min"] == pytest.approx(0.9) and rows[0]["temperature_max"] == pytest.approx(1.1)
     assert (tmp_path / "final" / "controller.pt").exists()
+
+
+def test_torchrun_runs_the_train_command(tmp_path, toy_policy_dir, toy_records):
+    """The launcher owns the processes: `torchrun ... -m harness.cli train` joins its group."""
+    write_jsonl(tmp_path / "results" / "smoke" / "data" / "arith-train.jsonl", toy_records)
+    shutil.copytree(toy_policy_dir, tmp_path / "results" / "smoke" / "tiny-llama" / "base" / "model")
+    config = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+        "-m", "harness.cli", "train", "--config", str(config), "--model", "tiny-llama", "--method", "grpo-t1.0",
+        "--seed", "0", "--set", "train.steps=2", "--set", "train.parallel=fsdp",
+    ]
+    out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    cell = tmp_path / "results" / "smoke" / "tiny-llama" / "grpo-t1.0" / "seed0"
+    rows = [json.loads(line) for line in (cell / "train" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [0, 1] and all(r["logprob_mismatch"] < 1e-4 for r in rows)
+    meta = json.loads((cell / "model" / "run.json").read_text())
+    assert (meta["processes"], meta["parallel"]) == (2, "fsdp")
