@@ -175,11 +175,12 @@ def rollout_step(run: Run, step: int, records: list[dict]) -> Rollout:
     process would sample."""
     g = run.cfg.group_size
     prompts = [ids for r in records for ids in [record_prompt_ids(run.tokenizer, r, run.prompt_format)] * g]
-    seeds = draw_seeds(run.sampler.generator, len(prompts))[run.par.share(len(prompts), "train.prompts_per_step * group_size")]
+    mine = run.par.share(len(prompts), "train.prompts_per_step * group_size")
+    seeds = draw_seeds(run.sampler.generator, len(prompts))[mine]
     run.sampler.update_weights(lambda: distributed.model_weights(run.policy, run.model, run.par))
     return distributed.with_full_parameters(
         run.policy, run.par, run.sampler.generate,
-        prompts[run.par.share(len(prompts), "train.prompts_per_step * group_size")],
+        prompts[mine],
         run.controller.policy(step, g),
         run.cfg.max_new_tokens,
         return_hidden=run.controller.needs_hidden,
