@@ -66,7 +66,10 @@ def git_revision() -> str:
 
 
 def provenance(config: dict[str, Any], seed: int | None = None, **extra: Any) -> dict[str, Any]:
-    """What produced a result: resolved config, seed, package versions, git revision."""
+    """What produced a result: resolved config, seed, package versions, git revision, and the
+    numerics it ran under (harness.numerics: mode, kernels, threads, CPU)."""
+    from harness import numerics
+
     versions = {}
     for name in PACKAGES:
         try:
@@ -79,5 +82,6 @@ def provenance(config: dict[str, Any], seed: int | None = None, **extra: Any) ->
         "git_revision": git_revision(),
         "versions": versions,
         "python": platform.python_version(),
+        "numerics": numerics.state(),
         **extra,
     }

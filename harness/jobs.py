@@ -1,4 +1,4 @@
-"""Running a stage as a Snakemake job: the job's thread budget and its log file."""
+"""Running a stage as a job: pinned numerics, the job's thread budget and its log file."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from harness import numerics
+
 
 @contextlib.contextmanager
 def job(threads: int, log_path: str | Path | None) -> Iterator[None]:
-    """Limit torch to `threads` and send stdout/stderr (progress bars included) to the log."""
+    """Limit torch to `threads` (one under pinned numerics, whatever is asked), check that the
+    pinned kernels are in effect, and send stdout/stderr (progress bars included) to the log."""
     import torch
 
-    torch.set_num_threads(max(1, threads))
+    torch.set_num_threads(numerics.job_threads(threads))
+    numerics.check()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if log_path is None:
         yield

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from harness import numerics
 from harness.benchmarks import get_spec
 from harness.benchmarks.load import to_records
 from harness.data.arithmetic import generate_splits
@@ -14,6 +15,7 @@ from harness.data.tokenizer import build_tokenizer
 from harness.modeling import build_tiny_llama
 
 torch.set_num_threads(1)
+numerics.check()  # every test runs the pinned kernels (or HARNESS_NUMERICS=native, by choice)
 
 
 @pytest.fixture(scope="session")

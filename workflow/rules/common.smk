@@ -4,6 +4,7 @@ from pathlib import Path
 import yaml
 
 from harness.config import deep_merge, load_config
+from harness.numerics import job_threads
 from harness.paths import PATTERNS
 
 # The default experiment is configs/tiny.yaml. It is loaded here rather than by a `configfile:`

@@ -34,7 +34,7 @@ rule base_model:
         model=directory(P("base_model")),
     params:
         spec=lambda w: CFG.models[w.model].model_dump(),
-    threads: workflow.cores
+    threads: job_threads(workflow.cores)  # one under pinned numerics (harness/numerics.py)
     log:
         P("log").format(name="{model}/base_model"),
     script:

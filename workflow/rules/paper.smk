@@ -62,7 +62,7 @@ rule efficiency:  # IntroLLM Table 3 on the configured model: head parameters, F
     output:
         md=P("efficiency").replace("{ext}", "md"),
         csv=report(P("efficiency").replace("{ext}", "csv"), category="Paper tables"),
-    threads: workflow.cores
+    threads: job_threads(workflow.cores)  # one under pinned numerics (harness/numerics.py)
     log:
         P("log").format(name="efficiency"),
     script:

@@ -1,0 +1,159 @@
+"""Pinned CPU numerics: the same seed gives the same bits on any x86-64 machine with AVX2.
+
+Which kernels a CPU runs decides the low bits of every float, and training amplifies them:
+sixty SFT steps of the tiny model give bitwise different weights on an AVX-512 and an AVX2
+machine, and after the whole pipeline a table moves by more than its own error bars. So every
+process of the harness pins the code paths that depend on the CPU:
+
+- ``ATEN_CPU_CAPABILITY=avx2``: ATen's vectorised kernels (elementwise ops, softmax,
+  reductions, random fills) run their AVX2 build whatever the CPU offers beyond it (AVX-512,
+  AMX). A CPU without AVX2 (before 2013) cannot run it: `check` refuses rather than fall back.
+- ``MKL_CBWR=COMPATIBLE``: MKL's SGEMM (every matmul of the tiny model) runs its SSE2 code
+  branch with fixed blocking and deterministic reductions. It is the one branch of MKL's
+  conditional numerical reproducibility documented to agree on Intel and non-Intel CPUs: on an
+  AMD CPU ``MKL_CBWR=AVX2`` silently falls back to ``AUTO`` (measured here, and as MKL's
+  guide says), so Intel and AMD machines would differ.
+- ``ONEDNN_MAX_CPU_ISA=AVX2``: oneDNN, which fp32 training does not call, but bfloat16
+  autocast does.
+- one torch thread per job (``JOB_THREADS``), with ``MKL_DYNAMIC=FALSE`` and
+  ``OMP_DYNAMIC=FALSE``, so the split of every parallel reduction is the same on a machine
+  with 2 cores or 64; ``OMP_WAIT_POLICY=PASSIVE`` keeps idle threads from spinning on a
+  shared machine.
+
+These must be in the environment before torch is loaded, so `pin_environment` runs when the
+`harness` package is imported (every entry point imports it before torch: the command line,
+the Snakemake rules, the tests, the benchmarks), and processes started from there inherit it.
+``HARNESS_NUMERICS=native`` leaves the environment alone, for speed over bitwise
+reproducibility; results record which mode made them (`state`), and the README's numbers need
+the default. The pinned mode costs speed (the README measures how much), mostly in SGEMM.
+
+What the pin does not cover: the software stack (Python packages pinned by constraints.txt,
+and glibc's libm, recorded in `state`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+MODE_VARIABLE = "HARNESS_NUMERICS"
+MODES = ("pinned", "native")
+PINNED_ENVIRONMENT = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "MKL_CBWR": "COMPATIBLE",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "MKL_DYNAMIC": "FALSE",
+    "OMP_DYNAMIC": "FALSE",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OMP_WAIT_POLICY": "PASSIVE",
+}
+JOB_THREADS = 1  # torch threads of every job under pinned numerics
+EXPECTED_CAPABILITY = "AVX2"
+_MKL_BRANCHES = {1: "OFF", 2: "AUTO", 3: "COMPATIBLE", 4: "SSE2", 6: "SSSE3", 7: "SSE4_1", 8: "SSE4_2", 9: "AVX",
+                 10: "AVX2", 11: "AVX512_MIC", 12: "AVX512", 13: "AVX512_MIC_E1", 14: "AVX512_E1"}
+
+
+class NumericsError(RuntimeError):
+    """The process does not run the numerics its mode promises."""
+
+
+def mode() -> str:
+    """`pinned` (the default) or `native`, from the HARNESS_NUMERICS environment variable."""
+    value = os.environ.get(MODE_VARIABLE, "pinned")
+    if value not in MODES:
+        raise NumericsError(f"{MODE_VARIABLE}={value!r}; allowed: {', '.join(MODES)}")
+    return value
+
+
+_torch_loaded_first = False
+
+
+def pin_environment() -> None:
+    """Set the pinned variables in this process's environment (inherited by its children).
+    Too late for a torch that is already loaded: `check` then reports what is off."""
+    global _torch_loaded_first
+    _torch_loaded_first = "torch" in sys.modules
+    if mode() == "pinned":
+        os.environ.update(PINNED_ENVIRONMENT)
+
+
+def job_threads(requested: int) -> int:
+    """Torch threads for a job that asks for `requested`: pinned numerics fix the count."""
+    return JOB_THREADS if mode() == "pinned" else max(1, requested)
+
+
+def mkl_branch() -> str | None:
+    """The code branch MKL really runs (it may differ from MKL_CBWR: see the module doc), or
+    None where this torch build does not expose MKL's service functions."""
+    import torch
+
+    try:
+        lib = ctypes.CDLL(str(Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"))
+        get = lib.mkl_serv_cbwr_get
+    except (OSError, AttributeError):
+        return None
+    get.restype, get.argtypes = ctypes.c_int, [ctypes.c_int]
+    value = get(1)  # MKL_CBWR_BRANCH
+    return _MKL_BRANCHES.get(value, str(value))
+
+
+@cache
+def cpu() -> dict[str, Any]:
+    """The CPU's model name and the instruction sets that change kernels (from /proc/cpuinfo)."""
+    info = {"model": platform.processor() or platform.machine(), "flags": []}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return info
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile")
+    return {"model": fields.get("model name", info["model"]), "flags": [f for f in wanted if f in flags]}
+
+
+def state() -> dict[str, Any]:
+    """What decides this process's numbers, for provenance."""
+    import torch
+
+    return {
+        "mode": mode(),
+        "environment": {k: os.environ.get(k) for k in (*PINNED_ENVIRONMENT, "MKL_ENABLE_INSTRUCTIONS")},
+        "aten_capability": torch.backends.cpu.get_cpu_capability(),
+        "mkl_branch": mkl_branch(),
+        "torch_threads": torch.get_num_threads(),
+        "cpu": cpu(),
+        "libc": "-".join(platform.libc_ver()),
+    }
+
+
+def check() -> None:
+    """Raise unless this process runs the pinned kernels (in pinned mode); a job calls this
+    before it computes anything, so a result can never claim numerics it did not have."""
+    if mode() != "pinned":
+        return
+    import torch
+
+    problems = []
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability != EXPECTED_CAPABILITY:
+        problems.append(f"ATen runs {capability} kernels, not {EXPECTED_CAPABILITY}"
+                        + (" (this CPU has no AVX2)" if "avx2" not in cpu()["flags"] else ""))
+    branch = mkl_branch()
+    if branch not in (None, "COMPATIBLE"):
+        problems.append(f"MKL runs its {branch} branch, not COMPATIBLE")
+    if torch.get_num_threads() != JOB_THREADS:
+        problems.append(f"torch uses {torch.get_num_threads()} threads, not {JOB_THREADS}")
+    if problems:
+        loaded_first = "torch was imported before harness, " if _torch_loaded_first else ""
+        raise NumericsError(
+            "pinned numerics are not in effect: " + "; ".join(problems) + f". Likely cause: {loaded_first}"
+            f"or the environment overrides them. Import harness before torch, or set {MODE_VARIABLE}=native "
+            "to run anyway (results then record native numerics and will not match the README's)."
+        )
