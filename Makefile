@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: setup run quick smollm2 test bench vllm-env test-vllm bench-vllm
+.PHONY: setup run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -52,6 +52,9 @@ quick: setup        ## the quick profile (about 3 minutes): results/tiny-quick/t
 
 smollm2: setup      ## a real model offline (about 5 minutes): results/smollm2/tables/
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/smollm2.yaml
+
+readme-numbers: setup  ## copy the last run's record and tables into reference/ and regenerate README's numbers
+	$(PY) -m harness.readme --snapshot
 
 test: setup         ## the test suite
 	$(VENV)/bin/pytest -n 2 -q

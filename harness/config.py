@@ -11,27 +11,24 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from harness.benchmarks.spec import DatasetOverride, get_spec, registry
+from harness.data.arithmetic import ArithConfig
+from harness.data.countdown import CountdownConfig
+from harness.section import Section
 from harness.temperature.base import CONTROLLERS, validate_method
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class DataConfig(Section):
-    """The embedded synthetic arithmetic tasks (harness.data.arithmetic)."""
+    """The embedded synthetic task families (harness.data), one section each, and the seed of
+    their generators (also of real datasets' option shuffles)."""
 
-    seed: int = Field(0, description="seed of the problem generator")
-    levels: list[int] = Field([1, 2, 3, 4, 5], description="difficulty levels = operations per problem")
-    test_per_level: int = Field(400, gt=0, description="distinct test problems per level")
-    train_size: int = Field(50_000, gt=0, description="training records (disjoint from test)")
-    first_max: int = Field(50, description="first term drawn from [1, first_max]")
-    term_max: int = Field(30, description="other terms drawn from [0, term_max] (at most 49)")
+    seed: int = Field(0, description="seed of the problem generators and of option shuffles")
+    arith: ArithConfig = ArithConfig()
+    countdown: CountdownConfig = CountdownConfig()
 
 
 class TinyArchitecture(Section):
@@ -47,7 +44,8 @@ class TinyArchitecture(Section):
 
 
 class PretrainConfig(Section):
-    """Supervised fine-tuning of the tiny base model on worked solutions (answer tokens only)."""
+    """Supervised fine-tuning of the tiny base model on its task family's demonstrations
+    (harness.data; answer tokens only)."""
 
     steps: int = Field(1000, gt=0)
     batch_size: int = Field(64, gt=0)
@@ -55,8 +53,12 @@ class PretrainConfig(Section):
     warmup_ratio: float = Field(0.05, ge=0, lt=1)
     min_lr_ratio: float = Field(0.1, ge=0, le=1, description="cosine decays to lr * min_lr_ratio")
     weight_decay: float = Field(0.0, ge=0)
-    direct_rate: float = Field(
-        0.5, ge=0, le=1, description="share of demonstrations that state only the final answer"
+    micro_batch_size: int = Field(
+        16, gt=0, description="rows per forward pass; a batch is sorted by length first, so little is padding"
+    )
+    ema_decay: float | None = Field(
+        None, ge=0, lt=1, description="save the exponential moving average of the weights (Polyak "
+        "averaging over about 1 / (1 - decay) steps) instead of the last step's; null = the last step's",
     )
     seed: int = 0
 
@@ -217,10 +219,14 @@ class Reproduces(Section):
         return {model: self.models.get(model, model) for model in cfg.models}
 
 
+BASE_LABEL = "base model"
+
+
 class ExperimentConfig(Section):
-    """A method entry is {controller: <name>, <its parameters>..., train: {<TrainConfig
-    overrides for this method>}}; `methods` form the default target, `ablations` a separate
-    one. `tables` maps a table name to its rows (method names, 'base' for the untrained model)."""
+    """A method entry is {controller: <name>, <its parameters>..., label: <how tables name it>,
+    seeds: [...], train: {<TrainConfig overrides for this method>}}; `methods` form the default
+    target, `ablations` a separate one. `tables` maps a table name to its rows (method names,
+    'base' for the untrained model)."""
 
     name: str = Field(description="results/{name}/... holds everything this experiment writes")
     seeds: list[int] = Field(min_length=1)
@@ -310,6 +316,12 @@ class ExperimentConfig(Section):
         """{controller: ..., params} of a method, without its train overrides."""
         return _without_train(self.method_spec(name))
 
+    def method_label(self, name: str) -> str:
+        """How tables, figures and the README name a method: its `label`, else its name."""
+        if name == "base":
+            return BASE_LABEL
+        return str(self.method_spec(name).get("label", name))
+
     def method_seeds(self, name: str) -> list[int]:
         """The seeds a method runs with: its own `seeds` (e.g. one run of each baseline and three
         of the proposed method, as TAMPO), else the experiment's; the base model uses them all."""
@@ -341,9 +353,12 @@ class ExperimentConfig(Section):
         return {"main": ["base", *self.methods], **self.tables}
 
 
+EXPERIMENT_KEYS = ("train", "seeds", "label")  # a method entry's keys that are not controller parameters
+
+
 def _without_train(spec: dict[str, Any]) -> dict[str, Any]:
-    """A method's controller spec: its entry without the experiment-level keys train and seeds."""
-    return {k: v for k, v in spec.items() if k not in ("train", "seeds")}
+    """A method's controller spec: its entry without the experiment-level keys (train, seeds, label)."""
+    return {k: v for k, v in spec.items() if k not in EXPERIMENT_KEYS}
 
 
 def resolve_includes(raw: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ PATTERNS = {
     "efficiency": ROOT + "/paper/efficiency.{ext}",  # IntroLLM Table 3 measured on the first model (md, csv)
     "figures": ROOT + "/figures/{model}",  # training curves, temperatures, TAMPO and IntroLLM analyses (PNG)
     "claims": ROOT + "/claims.md",  # the paper's qualitative claims checked on our results (+ claims.json)
+    "run_record": "results/run.json",  # the last invocation that produced results: wall time, machine, numerics
     "log": "logs/{exp}/{name}.log",
 }
 

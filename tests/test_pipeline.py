@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness import numerics
+from harness.config import load_config
+
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
 
@@ -29,6 +32,18 @@ def test_default_dry_run_lists_the_whole_grid(tmp_path):
     # 11 methods x 3 seeds trained; those 33 and the base model x 3 seeds evaluated
     expected = {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "evaluate": 36, "table": 1, "train": 33, "figures": 1}
     assert counts == expected
+
+
+def test_the_default_pipeline_runs_every_default_experiment(tmp_path):
+    """Without --configfile: the arithmetic setting and the Countdown testbed, one DAG."""
+    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "-n", "--cores", "2", "--quiet", "rules"]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    counts = job_counts(out.stdout)
+    tiny, countdown = load_config(REPO / "configs" / "tiny.yaml"), load_config(REPO / "configs" / "countdown.yaml")
+    trained = sum(len(c.methods) * len(c.seeds) for c in (tiny, countdown))
+    assert counts["base_model"] == 2 and counts["table"] == 2 and counts["figures"] == 2
+    assert counts["train"] == trained and counts["evaluate"] == trained + len(tiny.seeds) + len(countdown.seeds)
 
 
 def test_ablations_target_adds_every_variant(tmp_path):
@@ -58,7 +73,8 @@ def test_smoke_run_end_to_end(tmp_path):
     root = tmp_path / "results" / "smoke"
     table = pd.read_csv(root / "tables" / "main.csv")
     assert table["method"].tolist() == ["base", "grpo-t1.0", "grpo-linear"]
-    assert list(table.columns) == ["model", "method", "arith Avg@4", "arith Pass@4"]
+    assert list(table.columns) == ["model", "method", "label", "arith Avg@4", "arith Pass@4"]
+    assert table["label"].tolist() == ["base model", "GRPO T = 1.0", "GRPO T: 0.9 -> 1.5"]
     cell = json.loads((root / "tiny-llama" / "grpo-linear" / "seed1" / "eval" / "arith.json").read_text())
     assert cell["method"] == "grpo-linear" and cell["seed"] == 1
     assert cell["provenance"]["config"]["name"] == "smoke" and cell["provenance"]["versions"]["torch"]
@@ -69,8 +85,13 @@ def test_smoke_run_end_to_end(tmp_path):
     assert (root / "tiny-llama" / "grpo-linear" / "seed1" / "model" / "train_metrics.jsonl").exists()
     figures = sorted(p.name for p in (root / "figures" / "tiny-llama").glob("*.png"))
     assert figures == ["entropy.png", "response_length.png", "reward.png", "temperature.png", "temperature_by_level.png"]
+    record = json.loads((tmp_path / "results" / "run.json").read_text())
+    assert list(record["experiments"]) == ["smoke"] and record["from_scratch"] and record["wall_seconds"] > 0
+    assert record["models_trained"] == 5 and record["cells_evaluated"] == 6  # base + 2 methods x 2 seeds
+    assert record["numerics"]["mode"] == numerics.mode() and record["numerics"]["cpu"]["model"]
     again = snakemake("--cores", "2", config="configs/smoke.yaml", workdir=tmp_path)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    assert json.loads((tmp_path / "results" / "run.json").read_text()) == record  # a run that did nothing keeps the record
     report = snakemake("--report", str(tmp_path / "report.html"), "--cores", "1", config="configs/smoke.yaml", workdir=tmp_path)
     assert report.returncode == 0, report.stderr[-2000:]
     html = (tmp_path / "report.html").read_text()

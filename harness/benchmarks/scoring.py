@@ -3,6 +3,8 @@
   math:   the last \\boxed{} answer, checked by math-verify against the gold (harness.rewards)
   choice: the answer letter (harness.benchmarks.choice) equals the correct one
   code:   the completion passes the problem's tests in the sandbox (harness.sandbox)
+  countdown: the last \\boxed{} expression uses the given numbers once each and equals the target
+          (harness.data.countdown)
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from harness.benchmarks.choice import extract_letter
-from harness.rewards import math_rewards
+from harness.data.countdown import check as countdown_check
+from harness.rewards import last_boxed, math_rewards
 from harness.sandbox import Limits, humaneval_program, run_programs
 
 
@@ -28,10 +31,16 @@ def score_code(records: list[dict], responses: list[str], timeout: float) -> lis
     return [float(result.passed) for result in run_programs(programs, Limits(timeout_s=timeout))]
 
 
+def score_countdown(records: list[dict], responses: list[str], timeout: float) -> list[float]:
+    """Exact rational arithmetic on at most 40 characters: no timeout needed."""
+    return [float(countdown_check(last_boxed(text) or "", r["numbers"], int(r["answer"]))) for r, text in zip(records, responses)]
+
+
 SCORERS: dict[str, Callable[[list[dict], list[str], float], list[float]]] = {
     "math": score_math,
     "choice": score_choice,
     "code": score_code,
+    "countdown": score_countdown,
 }
 
 

@@ -1,13 +1,13 @@
 rule table:
     input:
-        lambda w: eval_targets(w.table),
+        lambda w: eval_paths(w.exp, CFGS[w.exp].table_rows()[w.table]),
     output:
-        md=P("table").replace("{ext}", "md"),
-        csv=report(P("table").replace("{ext}", "csv"), category="Tables"),
-        by_level_md=P("table").replace("{table}.{ext}", "{table}_by_level.md"),
-        by_level_csv=P("table").replace("{table}.{ext}", "{table}_by_level.csv"),
-        summary=P("table").replace("{table}.{ext}", "{table}_summary.csv"),
+        md=P("table", ext="md"),
+        csv=report(P("table", ext="csv"), category="Tables"),
+        by_level_md=P("table", table="{table}_by_level", ext="md"),
+        by_level_csv=P("table", table="{table}_by_level", ext="csv"),
+        summary=P("table", table="{table}_summary", ext="csv"),
     log:
-        P("log").format(name="table-{table}"),
+        P("log", name="table-{table}"),
     script:
         "../scripts/tables.py"
