@@ -8,13 +8,17 @@ the parameter model of the temperature controller they name.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.benchmarks.spec import DatasetOverride, get_spec, registry
+from harness.config_file import ConfigError, read_config_file
+from harness.names import check_safe_name, did_you_mean
 from harness.temperature.base import CONTROLLERS, validate_method
+from harness.validation import error_lines, error_message
+
+__all__ = ["ConfigError", "ExperimentConfig", "load_config"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +31,9 @@ class DataConfig(Section):
     """The embedded synthetic arithmetic tasks (harness.data.arithmetic)."""
 
     seed: int = Field(0, description="seed of the problem generator")
-    levels: list[int] = Field([1, 2, 3, 4, 5], description="difficulty levels = operations per problem")
+    levels: list[Annotated[int, Field(ge=1)]] = Field(
+        [1, 2, 3, 4, 5], min_length=1, description="difficulty levels = operations per problem"
+    )
     test_per_level: int = Field(400, gt=0, description="distinct test problems per level")
     train_size: int = Field(50_000, gt=0, description="training records (disjoint from test)")
     first_max: int = Field(50, description="first term drawn from [1, first_max]")
@@ -111,8 +117,26 @@ class VllmConfig(Section):
     engine_args: dict[str, Any] = Field({}, description="any other vllm.LLM argument, e.g. tensor_parallel_size")
 
 
+def positive_temperature(value: str | float, word: str, meaning: str) -> str | float:
+    """A temperature field that also accepts one word. Logits divided by T <= 0 sample nothing
+    sensible (at T = 0 every response came out empty and was scored as a normal result), so a
+    number must be > 0."""
+    if value == word or (not isinstance(value, str) and value > 0):
+        return value
+    raise ValueError(
+        f"{value!r} is not allowed; allowed: a temperature > 0 (e.g. 1.0) or {word!r} ({meaning}); "
+        "greedy decoding (T = 0) is not supported"
+    )
+
+
 Sampler = Literal["torch", "vllm"]
 SAMPLER_HELP = "torch: the KV-cache loop of harness.sampling.torch_sampler (every method); vllm: a vLLM engine (not IntroLLM)"
+
+
+# How a training run executes, not what it computes: a checkpoint resumes under another
+# checkpoint period or number of processes (harness.distributed), so these fields are left out
+# wherever two runs are told apart (checkpoint keys, the results path of a by-hand override).
+EXECUTION_FIELDS = frozenset({"save_every", "keep_checkpoints", "processes", "parallel"})
 
 
 class TrainConfig(Section):
@@ -163,6 +187,15 @@ class TrainConfig(Section):
     keep_checkpoints: int = Field(1, ge=1)
     reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check or program run")
 
+    def result_fields(self) -> dict[str, Any]:
+        """The fields that can change what a run computes (all but EXECUTION_FIELDS)."""
+        return self.model_dump(mode="json", exclude=set(EXECUTION_FIELDS))
+
+    @field_validator("loss_temperature")
+    @classmethod
+    def _positive_loss_temperature(cls, value: str | float) -> str | float:
+        return positive_temperature(value, "sampled", "the per-token sampling temperatures")
+
     @model_validator(mode="after")
     def _prompts_split_evenly(self) -> TrainConfig:
         if self.prompts_per_step % self.processes:
@@ -173,9 +206,11 @@ class TrainConfig(Section):
 
 
 class EvalConfig(Section):
-    benchmarks: list[str] = Field(["arith"], description="names in the benchmark registry (harness/benchmarks/specs)")
+    benchmarks: list[str] = Field(
+        ["arith"], min_length=1, description="names in the benchmark registry (harness/benchmarks/specs)"
+    )
     n_samples: int = Field(8, gt=0, description="samples per problem (n of the pass@k estimator)")
-    ks: list[int] = Field([1, 8], description="k of the reported Pass@k")
+    ks: list[int] = Field([1, 8], min_length=1, description="k of the reported Pass@k")
     temperature: float | Literal["method"] = Field(
         1.0, description="a fixed T for every model (TAMPO protocol) or 'method' (IntroLLM protocol)"
     )
@@ -188,6 +223,11 @@ class EvalConfig(Section):
     engine: Literal["native", "lm_eval"] = Field(
         "native", description="native: the harness's loop; lm_eval: the same sampler and scorers driven by lm-eval"
     )
+
+    @field_validator("temperature")
+    @classmethod
+    def _positive_temperature(cls, value: str | float) -> str | float:
+        return positive_temperature(value, "method", "each method's own inference-time temperatures")
 
     @model_validator(mode="after")
     def _ks_within_samples(self) -> EvalConfig:
@@ -238,6 +278,14 @@ class ExperimentConfig(Section):
     reproduces: Reproduces | None = Field(None, description="paper tables rebuilt and diffed against reported numbers")
 
     @model_validator(mode="after")
+    def _names_are_path_components(self) -> ExperimentConfig:
+        check_safe_name(self.name, "name")
+        for group in ("models", "methods", "ablations", "tables"):
+            for key in getattr(self, group):
+                check_safe_name(key, f"{group}.{key}")
+        return self
+
+    @model_validator(mode="after")
     def _datasets_registered(self) -> ExperimentConfig:
         known = registry()
         for field, names in (("train_set", [self.train_set]), ("eval.benchmarks", self.eval.benchmarks), ("datasets", list(self.datasets))):
@@ -275,17 +323,23 @@ class ExperimentConfig(Section):
             for name, spec in getattr(self, group).items():
                 if name == "base":
                     raise ValueError(f"{group}.base: 'base' is reserved for the untrained model")
-                validate_method(_without_train(spec), f"{group}.{name}")
+                params = validate_method(_without_train(spec), f"{group}.{name}")
                 try:
                     train = self.train_config(name)
                 except ValidationError as err:
-                    raise ValueError(f"{group}.{name}.train: {err}") from None
+                    raise ValueError("; ".join(error_lines(err, TrainConfig, f"{group}.{name}.train"))) from None
+                try:
+                    params.check_run(train.steps)
+                except ValueError as err:
+                    raise ValueError(f"{group}.{name} ({spec['controller']}): {err}") from None
                 self._check_sampler(f"{group}.{name}", spec["controller"], train.sampler)
         known = {"base", *self.methods, *self.ablations}
         for table, rows in self.table_rows().items():
             unknown = [m for m in rows if m not in known]
             if unknown:
-                raise ValueError(f"tables.{table}: {unknown} are not methods; allowed: {sorted(known)}")
+                raise ValueError(
+                    f"tables.{table}: {unknown} are not methods{did_you_mean(unknown[0], known)}; allowed: {sorted(known)}"
+                )
         return self
 
     def _check_sampler(self, where: str, controller: str, train_sampler: str) -> None:
@@ -300,10 +354,15 @@ class ExperimentConfig(Section):
             raise ValueError(f"eval.sampler: vllm cannot sample {where}'s own temperatures ({controller} reads hidden "
                              "states); use eval.sampler: torch, or a fixed eval.temperature")
 
+    def result_fields(self) -> dict[str, Any]:
+        """The whole resolved config but the experiment-level EXECUTION_FIELDS."""
+        return {**self.model_dump(mode="json"), "train": self.train.result_fields()}
+
     def method_spec(self, name: str) -> dict[str, Any]:
         spec = self.methods.get(name) or self.ablations.get(name)
         if spec is None:
-            raise KeyError(f"unknown method {name!r}; known: {sorted({*self.methods, *self.ablations})}")
+            known = {*self.methods, *self.ablations}
+            raise ConfigError(f"unknown method {name!r}{did_you_mean(name, known)}; known: {', '.join(sorted(known))}")
         return spec
 
     def controller_spec(self, name: str) -> dict[str, Any]:
@@ -357,7 +416,7 @@ def resolve_includes(raw: dict[str, Any]) -> dict[str, Any]:
     base_path = REPO_ROOT / include
     if not base_path.exists():
         raise ConfigError(f"include: {base_path} does not exist (paths are relative to the repository root)")
-    return deep_merge(resolve_includes(yaml.safe_load(base_path.read_text())), raw)
+    return deep_merge(resolve_includes(read_config_file(base_path)), raw)
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -374,13 +433,11 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 def load_config(source: Path | str | dict[str, Any]) -> ExperimentConfig:
     """Validate a YAML path or an already-parsed dict (e.g. Snakemake's `config`)."""
-    raw = yaml.safe_load(Path(source).read_text()) if isinstance(source, (str, Path)) else source
+    raw = read_config_file(source) if isinstance(source, (str, Path)) else source
     raw = resolve_includes(raw)
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(f"invalid experiment config:\n{err}") from None
-
-
-class ConfigError(ValueError):
-    """A config that does not validate; the message names every bad field."""
+        message = error_message(err, ExperimentConfig)
+        separator = "\n" if "\n" in message else " "
+        raise ConfigError(f"invalid experiment config:{separator}{message}") from None

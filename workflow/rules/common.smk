@@ -1,21 +1,33 @@
 import re
+import sys
 from pathlib import Path
 
-import yaml
-
-from harness.config import deep_merge, load_config
+from harness.config import ConfigError, deep_merge, load_config
+from harness.config_file import read_config_file
 from harness.numerics import job_threads
 from harness.paths import PATTERNS
+from harness.snakemake_locks import clear_stale_locks, stamp_this_run
+
+# A killed run's lock would stop this one (LockException): removed if its run is certainly gone.
+if workflow.is_main_process:
+    if note := clear_stale_locks(Path(".snakemake")):
+        print(f"harness: {note}", file=sys.stderr)
+    stamp_this_run(Path(".snakemake"))
 
 # The default experiment is configs/tiny.yaml. It is loaded here rather than by a `configfile:`
 # directive, which Snakemake would deep-merge *under* any --configfile (so another experiment
 # would inherit the tiny methods); `--config key=value` still applies on top of either.
-if not workflow.overwrite_configfiles:
-    merged = deep_merge(yaml.safe_load((Path(workflow.basedir) / "configs" / "tiny.yaml").read_text()), dict(config))
-    config.clear()
-    config.update(merged)
-
-CFG = load_config(config)  # typed and validated: a bad config stops here, naming the field
+# Every config file is read again strictly: Snakemake's loader keeps the last of two equal keys.
+try:
+    for configfile in workflow.configfiles:
+        read_config_file(configfile)
+    if not workflow.overwrite_configfiles:
+        merged = deep_merge(read_config_file(Path(workflow.basedir) / "configs" / "tiny.yaml"), dict(config))
+        config.clear()
+        config.update(merged)
+    CFG = load_config(config)  # typed and validated: a bad config stops here, naming the field
+except ConfigError as err:  # the message alone: no Snakemake traceback
+    sys.exit(f"harness: {err}")
 EXP = CFG.name
 METHODS = ["base", *CFG.methods, *CFG.ablations]
 TABLES = CFG.table_rows()
