@@ -93,11 +93,15 @@ def main() -> None:
             left = []
             if list((work / ".snakemake" / "locks").glob("*.lock")):
                 left.append("lock")
+            if [p for p in (work / ".snakemake" / "incomplete").glob("*") if p.name != "migration_underway"]:
+                left.append("outputs marked incomplete")
             temporaries = [p for p in (work / "results").rglob(".*") if p.is_dir()]
             if temporaries:
                 left.append(f"{len(temporaries)} temporaries")
             rerun = snakemake(work, args.config)
-            rerun.communicate()
+            log, _ = rerun.communicate()
+            if rerun.returncode:
+                print(log[-3000:])
             stale = [p for p in (work / "results").rglob(".*") if p.is_dir()]
             identical = rerun.returncode == 0 and same(outputs(work / "results"), expected) and not stale
             print(f"| {trial} | {at:.0f} s | {job} | {', '.join(left) or 'nothing'} | "

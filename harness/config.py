@@ -121,7 +121,7 @@ def positive_temperature(value: str | float, word: str, meaning: str) -> str | f
     """A temperature field that also accepts one word. Logits divided by T <= 0 sample nothing
     sensible (at T = 0 every response came out empty and was scored as a normal result), so a
     number must be > 0."""
-    if value == word or (not isinstance(value, str) and value > 0):
+    if value == word or (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
         return value
     raise ValueError(
         f"{value!r} is not allowed; allowed: a temperature > 0 (e.g. 1.0) or {word!r} ({meaning}); "
@@ -191,7 +191,7 @@ class TrainConfig(Section):
         """The fields that can change what a run computes (all but EXECUTION_FIELDS)."""
         return self.model_dump(mode="json", exclude=set(EXECUTION_FIELDS))
 
-    @field_validator("loss_temperature")
+    @field_validator("loss_temperature", mode="before")
     @classmethod
     def _positive_loss_temperature(cls, value: str | float) -> str | float:
         return positive_temperature(value, "sampled", "the per-token sampling temperatures")
@@ -224,7 +224,7 @@ class EvalConfig(Section):
         "native", description="native: the harness's loop; lm_eval: the same sampler and scorers driven by lm-eval"
     )
 
-    @field_validator("temperature")
+    @field_validator("temperature", mode="before")
     @classmethod
     def _positive_temperature(cls, value: str | float) -> str | float:
         return positive_temperature(value, "method", "each method's own inference-time temperatures")

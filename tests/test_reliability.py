@@ -191,3 +191,21 @@ def test_a_lock_that_a_live_run_may_hold_is_kept(tmp_path):
     code, out = finished(snakemake(tmp_path, "results/smoke/data/arith.jsonl"))
     assert code != 0 and "Directory cannot be locked" in out and "--unlock" in out
     assert (locks / "0.output.lock").exists()
+
+
+def test_an_output_a_kill_left_marked_incomplete_is_rebuilt_by_the_plain_rerun(tmp_path):
+    """Killed just as a job finished: its (atomically written, whole) output stays marked
+    incomplete, which stops a plain rerun unless the workflow profile asks to rebuild it."""
+    from base64 import urlsafe_b64encode
+
+    target = "results/smoke/data/arith.jsonl"
+    code, out = finished(snakemake(tmp_path, target))
+    assert code == 0, out[-2000:]
+    marker = tmp_path / ".snakemake" / "incomplete" / urlsafe_b64encode(target.encode()).decode()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"external_jobid": None}))  # as Snakemake marks a running job's output
+    expected = (tmp_path / target).read_text()
+    code, out = finished(snakemake(tmp_path, target))
+    assert code == 0 and "IncompleteFilesException" not in out, out[-2000:]
+    assert (tmp_path / target).read_text() == expected and not marker.exists()
+
