@@ -89,20 +89,30 @@ def _largest(items: list, out: list[float]) -> float | None:
 
 
 def _term(items: list, i: int, out: list[float]) -> tuple[float | None, int]:
-    """Parse operand ('!')* ('^' term)? at items[i]; exponents are right-associative."""
-    if i >= len(items):
-        return None, i
-    item = items[i]
-    value = _largest(item, out) if isinstance(item, list) else item if isinstance(item, float) else None
-    i += 1
-    while value is not None and i < len(items) and items[i] == "!":
-        value, i = _factorial(value), i + 1
-    if i < len(items) and items[i] == "^":
-        exponent, i = _term(items, i + 1, out)
-        value = _pow(value, exponent) if value is not None and exponent is not None else None
-    if value is not None:
-        out.append(value)
-    return value, i
+    """Parse operand ('!')* ('^' operand ('!')*)* at items[i], exponents right-associative,
+    without recursion along the chain (an answer may chain thousands of them)."""
+    values = []
+    while True:
+        if i >= len(items):
+            values.append(None)
+            break
+        item = items[i]
+        value = _largest(item, out) if isinstance(item, list) else item if isinstance(item, float) else None
+        i += 1
+        while value is not None and i < len(items) and items[i] == "!":
+            value, i = _factorial(value), i + 1
+        values.append(value)
+        if i < len(items) and items[i] == "^":
+            i += 1
+            continue
+        break
+    result = values[-1]
+    for base in reversed(values[:-1]):  # a^b^c = a^(b^c)
+        result = _pow(base, result) if base is not None and result is not None else None
+        if result is not None:
+            out.append(result)
+    out.extend(v for v in values if v is not None)
+    return result, i
 
 
 def _number_sizes(items: list, out: list[float]) -> None:

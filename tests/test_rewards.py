@@ -103,6 +103,8 @@ def test_answers_beyond_the_limits_are_wrong_without_reaching_math_verify(monkey
 
     monkeypatch.setattr(harness.rewards, "_run", lambda pairs, timeout: never(pairs, timeout) if pairs else [])
     assert verify_answers([("7", answer) for answer in ATTACKS]) == [False] * len(ATTACKS)
+    # a long gold allows a long answer: a chain of 1,900 powers is estimated without recursion
+    assert verify_answers([("x" * 1000, "^".join(["2"] * 1900))]) == [False]
 
 
 # Answers solutions write, including long, deep or large ones, that the limits must leave to math-verify.
