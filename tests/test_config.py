@@ -173,3 +173,16 @@ def test_unknown_names_suggest_the_closest(args, suggestion):
 def test_overrides_reach_keys_that_contain_dots():
     raw = apply_overrides(with_changes(), ["methods.grpo-t1.0.temperature=0.9"])
     assert raw["methods"]["grpo-t1.0"] == {"controller": "fixed", "temperature": 0.9} and "grpo-t1" not in raw["methods"]
+
+
+def test_table_arguments_are_checked_against_the_command_tables(tmp_path, monkeypatch):
+    from harness.cli import main
+
+    config = str(Path("configs/tiny-tampo.yaml").resolve())
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match=r"diff: table1 needs \d+ cells not evaluated yet"):
+        main(["diff", "--config", config, "--table", "table1"])  # a paper table: accepted
+    with pytest.raises(SystemExit, match=r"--table 'table9' is not in the config .*; allowed: table1, table2, table3, table4"):
+        main(["diff", "--config", config, "--table", "table9"])
+    with pytest.raises(SystemExit, match=r"--table 'mian' is not in the config \(did you mean 'main'\?\)"):
+        main(["tables", "--config", config, "--table", "mian"])
