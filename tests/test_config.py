@@ -186,3 +186,22 @@ def test_table_arguments_are_checked_against_the_command_tables(tmp_path, monkey
         main(["diff", "--config", config, "--table", "table9"])
     with pytest.raises(SystemExit, match=r"--table 'mian' is not in the config \(did you mean 'main'\?\)"):
         main(["tables", "--config", config, "--table", "mian"])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("include: configs/smoke.yaml\nseeds: [0]\nseeds: [1]\n", "line 3: duplicate key 'seeds' (first at line 2)"),
+    ("include: configs/smoke.yaml\nname: ../up\n", "name: '../up' is not allowed in a path"),
+    ("", "Config file must be given as JSON or YAML with keys at top level"),  # Snakemake's own loader
+])
+def test_snakemake_stops_on_a_bad_config_file_with_the_message_alone(tmp_path, text, message):
+    import subprocess
+    import sys
+
+    (tmp_path / "c.yaml").write_text(text)
+    repo = Path(__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "-n", "--cores", "1",
+           "--directory", str(tmp_path), "--configfile", str(tmp_path / "c.yaml")]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    printed = out.stdout + out.stderr
+    assert out.returncode != 0 and message in printed
+    assert "Traceback" not in printed and 'File "' not in printed
