@@ -6,6 +6,7 @@ without a word; an empty file loads as None and a list as a list. All three are 
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[Any, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merges; keys given next to it override the merged ones
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            if not isinstance(key, Hashable):
+                continue  # the SafeLoader's own error follows
             if key in first_line:
                 raise ConfigError(
                     f"line {line}: duplicate key {key!r} (first at line {first_line[key]}); "
@@ -41,7 +46,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def parse_config_text(text: str, source: str) -> dict[str, Any]:
     """The mapping a config's text spells, or a one-line ConfigError naming `source`."""
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
     except ConfigError as err:
         raise ConfigError(f"{source}, {err}") from None
     except yaml.YAMLError as err:
