@@ -1,6 +1,7 @@
-"""Kill -9 the whole pipeline (Snakemake and its jobs) at random moments, rerun it with the same
-plain command, and compare what it finally writes with an uninterrupted run: tables, every
-cell's metrics and every model's weights.
+"""Kill -9 the whole pipeline (Snakemake and its jobs) inside a random job, rerun it with the
+same plain command, and compare what it finally writes with an uninterrupted run: tables, every
+cell's metrics and generations, and every model's weights. A trial picks the k-th job to start
+(k uniform over the run's jobs) and kills the run a random 0-3 s after that job opened its log.
 
   .venv/bin/python benchmarks/kill_trials.py [--config configs/smoke.yaml] [--trials 3] [--seed 0]
 
@@ -82,11 +83,16 @@ def main() -> None:
         expected = outputs(reference / "results")
         print(f"uninterrupted run: {full:.0f} s, {len(expected)} outputs compared")
         print("| trial | killed at | last job started | left behind | plain rerun | identical |\n|---|---|---|---|---|---|")
+        jobs = len(list((reference / "logs").rglob("*.log")))
         for trial in range(args.trials):
             work = Path(tmp) / f"trial{trial}"
-            at = rng.uniform(0.1, 0.9) * full
+            k, delay = rng.randint(1, jobs), rng.uniform(0, 3)
+            start = time.perf_counter()
             run = snakemake(work, args.config, start_new_session=True)
-            time.sleep(at)
+            while len(list((work / "logs").rglob("*.log"))) < k and run.poll() is None:
+                time.sleep(0.05)
+            time.sleep(delay)
+            at = time.perf_counter() - start
             os.killpg(run.pid, signal.SIGKILL)
             run.communicate()
             job = running_jobs(work)
