@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.benchmarks.spec import DatasetOverride, get_spec, registry
+from harness.sandbox import ISOLATION_HELP, STRICTEST, Isolation
 from harness.temperature.base import CONTROLLERS, validate_method
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +163,7 @@ class TrainConfig(Section):
     save_every: int = Field(50, gt=0, description="checkpoint period in steps")
     keep_checkpoints: int = Field(1, ge=1)
     reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check or program run")
+    sandbox: Isolation = Field(STRICTEST, description=ISOLATION_HELP)
 
     @model_validator(mode="after")
     def _prompts_split_evenly(self) -> TrainConfig:
@@ -182,6 +184,7 @@ class EvalConfig(Section):
     max_new_tokens: int | None = Field(None, gt=0, description="null: each benchmark's registered default")
     batch_size: int = Field(1024, gt=0, description="rows per generation call")
     score_timeout: float = Field(10.0, gt=0, description="seconds per math-verify check or program run")
+    sandbox: Isolation = Field(STRICTEST, description=ISOLATION_HELP)
     limit: int | None = Field(None, gt=0, description="evaluate only the first `limit` problems of each benchmark")
     sampler: Sampler = Field("torch", description=SAMPLER_HELP)
     vllm: VllmConfig = VllmConfig()
