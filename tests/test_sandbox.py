@@ -428,27 +428,35 @@ def victim() -> Iterator[subprocess.Popen]:
     process.wait()
 
 
-@pytest.mark.parametrize(
-    ("attack", "bypasses_guard"),
-    [
-        ("os.kill(os.getppid(), signal.SIGKILL)", False),
-        ("os.killpg(os.getpgid(HARNESS), signal.SIGKILL)", False),
-        ("os.kill(VICTIM, signal.SIGKILL)", False),
-        ("posix.kill(os.getppid(), signal.SIGKILL)", True),
-        ("posix.kill(HARNESS, signal.SIGKILL)", True),
-        ("posix.kill(VICTIM, signal.SIGKILL)", True),
-        ("posix.kill(-1, signal.SIGKILL)", True),
-    ],
-)
-def test_cannot_kill_the_harness_or_other_processes(
-    isolation: str, victim: subprocess.Popen, attack: str, bypasses_guard: bool
-) -> None:
-    if bypasses_guard and isolation == "none":
-        pytest.skip("isolation none: posix.kill walks around the guard and would kill the test process")
+KILLS_THE_GUARD_STOPS = [
+    "os.kill(os.getppid(), signal.SIGKILL)",
+    "os.killpg(os.getpgid(HARNESS), signal.SIGKILL)",
+    "os.kill(VICTIM, signal.SIGKILL)",
+]
+# posix.kill walks around the guard: under `none` it would kill this test process.
+KILLS_PAST_THE_GUARD = [
+    "posix.kill(os.getppid(), signal.SIGKILL)",
+    "posix.kill(HARNESS, signal.SIGKILL)",
+    "posix.kill(VICTIM, signal.SIGKILL)",
+    "posix.kill(-1, signal.SIGKILL)",
+]
+
+
+def attempt_kill(isolation: str, victim: subprocess.Popen, attack: str) -> None:
     header = f"import os, posix, signal\nHARNESS = {os.getpid()}\nVICTIM = {victim.pid}\n"
     result = run_timed(header + attack + "\n", isolation)
     assert result.status == "failed"
     assert victim.poll() is None  # and this test process is evidently still running
+
+
+@pytest.mark.parametrize("attack", KILLS_THE_GUARD_STOPS)
+def test_cannot_kill_the_harness_or_other_processes(isolation: str, victim: subprocess.Popen, attack: str) -> None:
+    attempt_kill(isolation, victim, attack)
+
+
+@pytest.mark.parametrize("attack", KILLS_PAST_THE_GUARD)
+def test_cannot_kill_past_the_guard(bubblewrapped: str, victim: subprocess.Popen, attack: str) -> None:
+    attempt_kill(bubblewrapped, victim, attack)
 
 
 @pytest.fixture
@@ -477,21 +485,7 @@ def server() -> Iterator[tuple[int, list[bytes]]]:
     listener.close()
 
 
-@pytest.mark.parametrize(
-    ("attack", "bypasses_guard"),
-    [
-        ("import socket\nsocket.create_connection(('127.0.0.1', PORT), timeout=1).sendall(b'leak')", False),
-        ("import urllib.request\nurllib.request.urlopen(f'http://127.0.0.1:{PORT}/leak', timeout=1)", False),
-        (
-            "import _socket\ns = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\ns.settimeout(1)\n"
-            "s.connect(('127.0.0.1', PORT))\ns.send(b'leak')",
-            True,
-        ),
-    ],
-)
-def test_no_network(isolation: str, server: tuple[int, list[bytes]], attack: str, bypasses_guard: bool) -> None:
-    if bypasses_guard and isolation == "none":
-        pytest.skip("isolation none: _socket walks around the guard, and the host's network is reachable")
+def attempt_connection(isolation: str, server: tuple[int, list[bytes]], attack: str) -> None:
     port, received = server
     result = run_timed(f"PORT = {port}\n{attack}\n", isolation)
     assert result.status == "failed"
@@ -503,3 +497,23 @@ def test_no_network(isolation: str, server: tuple[int, list[bytes]], attack: str
     while not received and time.monotonic() < deadline:
         time.sleep(0.02)
     assert received == [b"control"]
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "import socket\nsocket.create_connection(('127.0.0.1', PORT), timeout=1).sendall(b'leak')",
+        "import urllib.request\nurllib.request.urlopen(f'http://127.0.0.1:{PORT}/leak', timeout=1)",
+    ],
+)
+def test_no_network(isolation: str, server: tuple[int, list[bytes]], attack: str) -> None:
+    attempt_connection(isolation, server, attack)
+
+
+def test_no_network_past_the_guard(bubblewrapped: str, server: tuple[int, list[bytes]]) -> None:
+    # _socket walks around the guard: under `none` the host's network is reachable.
+    attack = (
+        "import _socket\ns = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\ns.settimeout(1)\n"
+        "s.connect(('127.0.0.1', PORT))\ns.send(b'leak')"
+    )
+    attempt_connection(bubblewrapped, server, attack)

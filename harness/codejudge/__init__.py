@@ -25,6 +25,9 @@ What the design assumes: the tests call the entry point with plain values and ju
 return values (true of all 164 HumanEval problems; a test that checks a mutation of its
 arguments, or expects an exception, cannot be replayed), and calls that depend on earlier
 results match the recording only if the candidate returned what the canonical solution did.
+Stricter than running the tests beside the code, by design: a return value that is not a plain
+value fails even where a test would have converted it (a generator under `tuple(...)`), and the
+candidate can import only the standard library (the sandbox binds nothing else).
 """
 
 from __future__ import annotations
