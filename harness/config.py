@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from harness.benchmarks.spec import DatasetOverride, get_spec, registry
 from harness.config_file import ConfigError, read_config_file
 from harness.names import check_safe_name, did_you_mean
+from harness.sandbox import ISOLATION_HELP, STRICTEST, Isolation
 from harness.temperature.base import CONTROLLERS, validate_method
 from harness.validation import error_lines, error_message
 
@@ -186,6 +187,7 @@ class TrainConfig(Section):
     save_every: int = Field(50, gt=0, description="checkpoint period in steps")
     keep_checkpoints: int = Field(1, ge=1)
     reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check or program run")
+    sandbox: Isolation = Field(STRICTEST, description=ISOLATION_HELP)
 
     def result_fields(self) -> dict[str, Any]:
         """The fields that can change what a run computes (all but EXECUTION_FIELDS)."""
@@ -217,6 +219,7 @@ class EvalConfig(Section):
     max_new_tokens: int | None = Field(None, gt=0, description="null: each benchmark's registered default")
     batch_size: int = Field(1024, gt=0, description="rows per generation call")
     score_timeout: float = Field(10.0, gt=0, description="seconds per math-verify check or program run")
+    sandbox: Isolation = Field(STRICTEST, description=ISOLATION_HELP)
     limit: int | None = Field(None, gt=0, description="evaluate only the first `limit` problems of each benchmark")
     sampler: Sampler = Field("torch", description=SAMPLER_HELP)
     vllm: VllmConfig = VllmConfig()

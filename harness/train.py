@@ -207,7 +207,7 @@ def score(run: Run, rollout: Rollout, records: list[dict]) -> Tensor:
     (math-verify, letter, tests)."""
     texts = run.tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
     expanded = [r for r in records for _ in range(run.cfg.group_size)]
-    return torch.tensor(score_responses(expanded, texts, run.cfg.reward_timeout))
+    return torch.tensor(score_responses(expanded, texts, run.cfg.reward_timeout, run.cfg.sandbox))
 
 
 def grpo_step(run: Run, step: int) -> dict[str, float]:

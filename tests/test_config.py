@@ -29,6 +29,15 @@ def test_loss_aggregation_error_lists_allowed_values():
     assert "train.loss_aggregation" in message and "token_mean" in message and "seq_mean_token_mean" in message
 
 
+@pytest.mark.parametrize("section", ["train", "eval"])
+def test_sandbox_isolation_error_lists_allowed_values(section):
+    assert load_config(with_changes(**{f"{section}__sandbox": "none"})).model_dump()[section]["sandbox"] == "none"
+    with pytest.raises(ConfigError) as err:
+        load_config(with_changes(**{f"{section}__sandbox": "docker"}))
+    message = str(err.value)
+    assert f"{section}.sandbox" in message and "'bubblewrap-cgroup', 'bubblewrap' or 'none'" in message
+
+
 def test_unknown_key_is_an_error():
     with pytest.raises(ConfigError, match="train.stpes"):
         load_config(with_changes(train__stpes=10))
