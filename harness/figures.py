@@ -120,6 +120,24 @@ def training_curves(runs: pd.DataFrame, metric: str, out: Path, title: str) -> N
     _save(fig, out)
 
 
+def passk_curves(curves: pd.DataFrame, out: Path, title: str) -> None:
+    """Unbiased pass@k against k (harness.passk.passk_curves rows of one benchmark): the mean
+    over seeds per method, shaded between the seeds' min and max."""
+    if curves.empty:
+        raise ValueError("no pass@k curves to draw")
+    colors = _colors(list(curves["method"].unique()))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method, rows in curves.groupby("method", sort=True):
+        stats = rows.groupby("k")["value"].agg(["mean", "min", "max"])
+        ax.plot(stats.index, stats["mean"], color=colors[method], label=method, lw=1.5, marker=".")
+        ax.fill_between(stats.index, stats["min"], stats["max"], color=colors[method], alpha=0.2, lw=0)
+    ax.set(xlabel="k", ylabel="pass@k, % (unbiased, mean over seeds)", title=title)
+    ax.set_xscale("log", base=2)
+    ax.legend(fontsize="small", ncol=2 if curves["method"].nunique() > 6 else 1)
+    fig.tight_layout()
+    _save(fig, out)
+
+
 def tampo_temperature(runs: pd.DataFrame, out: Path, candidates: Sequence[float] = CANDIDATES) -> None:
     """Sampled batch temperature per step (one line per seed) and, where logged, the meta-policy
     pi over candidates per step (heatmap) of seed 0 or the first seed that logged it."""
@@ -300,8 +318,9 @@ def _token_method(summaries: dict[str, Generations]) -> str | None:
 
 
 def make_figures(train_logs: dict[tuple[str, int], Path], generations: dict[str, list[Path]],
-                 out_dir: Path, candidates: Sequence[float] = CANDIDATES) -> list[Path]:
-    """Write every figure the data allows into `out_dir`; return the written paths."""
+                 out_dir: Path, candidates: Sequence[float] = CANDIDATES, passk: pd.DataFrame | None = None) -> list[Path]:
+    """Write every figure the data allows into `out_dir`; return the written paths. `passk`:
+    pass@k curves (harness.passk.passk_curves), one figure per benchmark."""
     out_dir = Path(out_dir)
     runs = load_runs(train_logs)
     written: list[Path] = []
@@ -326,4 +345,7 @@ def make_figures(train_logs: dict[tuple[str, int], Path], generations: dict[str,
     if any(not s.levels.empty for s in summaries.values()):
         _draw_temperature_by_level({m: s.levels for m, s in summaries.items()}, out_dir / "temperature_by_level.png")
         written.append(out_dir / "temperature_by_level.png")
+    for benchmark, rows in ([] if passk is None else passk.groupby("benchmark", sort=True)):
+        passk_curves(rows, out_dir / f"passk_{benchmark}.png", f"{benchmark}: pass@k by method (band: seeds' min to max)")
+        written.append(out_dir / f"passk_{benchmark}.png")
     return written
