@@ -49,7 +49,6 @@ import numpy as np
 from harness.power import ALPHA, VarianceComponents, minimum_detectable_difference, seeds_needed, t_quantile
 
 Verdict = Literal["better", "worse", "equivalent", "undecided"]
-VERDICTS: tuple[Verdict, ...] = ("better", "worse", "equivalent", "undecided")
 
 
 @dataclass(frozen=True)
@@ -226,10 +225,12 @@ class Comparison:
 
     def text(self) -> str:
         """One evidence line: difference, both intervals and power."""
-        needed = (f"{self.detect:g} points need {self.seeds_needed} seeds" if self.seeds_needed is not None
-                  else f"{self.detect:g} points: not reachable by seeds alone" if self.seeds > 1 else "")
-        power = (f"; MDD {self.mdd:.1f} at {self.seeds} seeds x {self.problems} problems; {needed}"
-                 if self.seeds > 1 else "; one common seed: training variance unmeasured")
+        if self.seeds < 2:
+            power = "; one common seed: training variance unmeasured"
+        else:
+            needed = (f"{self.seeds_needed} seeds" if self.seeds_needed is not None
+                      else "more problems (over 1000 seeds at these)")
+            power = f"; MDD {self.mdd:.1f} at {self.seeds} seeds x {self.problems} problems; {self.detect:g} points need {needed}"
         return (f"paired difference {self.difference:+.1f} [95% CI {self.low:+.1f}, {self.high:+.1f}], "
                 f"unpaired (Welch) [{self.unpaired_low:+.1f}, {self.unpaired_high:+.1f}]{power}")
 

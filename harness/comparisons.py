@@ -127,7 +127,7 @@ def sizing(frame: pd.DataFrame, seeds: int | None, problem_scale: float, samples
                                None if pd.isna(row["samples"]) else int(row["samples"]))
         s = seeds or int(row["seeds"])
         p = max(2, round(row["problems"] * problem_scale))
-        n = samples or c.samples
+        n = (samples or c.samples) if c.sample is not None else None  # Pass@k: no per-sample variance to scale
         out.append({"model": row["model"], "method": row["method"], "benchmark": row["benchmark"], "metric": row["metric"],
                     "seeds": s, "problems": p, "samples": n, "mdd": minimum_detectable_difference(c, s, p, n),
                     f"seeds for {detect:g}": seeds_needed(c, detect, p, n)})

@@ -134,6 +134,26 @@ def _counts(values: pd.Series, labels: tuple[str, ...]) -> str:
     return ", ".join(f"{int((values == s).sum())} {s}" for s in labels)
 
 
+def _ordering_lines(order: pd.DataFrame) -> list[str]:
+    """Markdown: the orderings counted per column, and the pairs of the Average columns (of the
+    first column when the table has no Average)."""
+    counts = order.groupby("column", sort=False)["ordering"].value_counts().unstack(fill_value=0)
+    average = bool(order["average"].any())
+    shown = order[order["average"]] if average else order[order["column"] == order["column"].iloc[0]]
+    pairs = pd.DataFrame({
+        "column": shown["column"], "pair": shown["row_a"] + " vs " + shown["row_b"],
+        "paper": shown["paper_difference"].map("{:+.1f}".format),
+        "ours, paired [95% CI]": [f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+                                  for d, lo, hi in zip(shown["difference"], shown["ci_low"], shown["ci_high"])],
+        "verdict": shown["verdict"], "ordering": shown["ordering"],
+    })
+    which = "the Average columns" if average else f"the {shown['column'].iloc[0]} column"
+    return ["", f"Ordering of methods, {len(order)} pairs over every column: {_counts(order['ordering'], ORDERINGS)}.",
+            "", counts.reindex(columns=list(ORDERINGS), fill_value=0).reset_index().to_markdown(index=False),
+            "", f"Pairs of {which} (every pair of every column: the _ordering.csv file):", "",
+            pairs.to_markdown(index=False, disable_numparse=True)]
+
+
 def write_diff(frame: pd.DataFrame, order: pd.DataFrame, stem: Path, title: str) -> None:
     """{stem}.md (a readable report), {stem}.csv / .json (the cells) and {stem}_ordering.csv."""
     def interval(lo: float, hi: float) -> str:
@@ -144,25 +164,11 @@ def write_diff(frame: pd.DataFrame, order: pd.DataFrame, stem: Path, title: str)
         "reported": frame["reported"].map("{:.1f}".format), "ours": frame["ours"].map("{:.1f}".format),
         "delta": frame["delta"].map("{:+.1f}".format),
         "95% noise interval": [interval(a, b) for a, b in zip(frame["ci_low"], frame["ci_high"])],
-        "R = 2.8 σ_R": frame["sigma_r"].map(lambda s: "–" if np.isnan(s) else f"{2.8 * s:.1f}"),
+        "R = 2.8 σ_R": frame["sigma_r"].map(lambda s: "–" if np.isnan(s) else f"{REPRODUCIBILITY_LIMIT * s:.1f}"),
         "status": frame["status"],
     })
     text = [f"# {title}", "", f"Reproduction status of {len(frame)} reported values: {_counts(frame['status'], STATUSES)}."]
-    if not order.empty:
-        text += ["", f"Ordering of methods, {len(order)} pairs over every column: {_counts(order['ordering'], ORDERINGS)}."]
-        counts = order.groupby("column", sort=False)["ordering"].value_counts().unstack(fill_value=0)
-        text += ["", counts.reindex(columns=list(ORDERINGS), fill_value=0).reset_index().to_markdown(index=False)]
-        shown_pairs = order[order["average"]] if order["average"].any() else order[order["column"] == order["column"].iloc[0]]
-        pairs = pd.DataFrame({
-            "column": shown_pairs["column"], "pair": shown_pairs["row_a"] + " vs " + shown_pairs["row_b"],
-            "paper": shown_pairs["paper_difference"].map("{:+.1f}".format),
-            "ours, paired [95% CI]": [f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]" for d, lo, hi in
-                                      zip(shown_pairs["difference"], shown_pairs["ci_low"], shown_pairs["ci_high"])],
-            "verdict": shown_pairs["verdict"], "ordering": shown_pairs["ordering"],
-        })
-        text += ["", f"Pairs of the {shown_pairs['column'].iloc[0] if not order['average'].any() else 'Average'} "
-                 "column(s) (every pair of every column: the _ordering.csv file):", "",
-                 pairs.to_markdown(index=False, disable_numparse=True)]
+    text += _ordering_lines(order) if not order.empty else []
     text += ["", shown.to_markdown(index=False, disable_numparse=True)]
     with atomic_path(stem.with_suffix(".md")) as tmp:
         tmp.write_text("\n".join(text) + "\n")
