@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import optimize, stats
@@ -76,8 +77,15 @@ def design(c: VarianceComponents, seeds: int, problems: int, samples: int | None
     return Design(seed_part, seeds - 1, c.problem / problems, max(problems - 1, 1))
 
 
+@lru_cache(maxsize=4096)
 def t_quantile(df: float, alpha: float = ALPHA) -> float:
     return float(stats.t.ppf(1 - alpha / 2, df))
+
+
+@lru_cache(maxsize=1024)
+def _chi2_grid(df: float) -> np.ndarray:
+    """Quantiles of chi^2_df at _GRID: the seed part's estimate, integrated over (512,)."""
+    return stats.chi2.ppf(_GRID, df)
 
 
 def power(difference: float, d: Design, alpha: float = ALPHA) -> float:
@@ -86,7 +94,7 @@ def power(difference: float, d: Design, alpha: float = ALPHA) -> float:
     sd = d.se
     if sd == 0:
         return 1.0 if difference != 0 else 0.0
-    a_hat = d.seed_part * stats.chi2.ppf(_GRID, d.seed_df) / d.seed_df
+    a_hat = d.seed_part * _chi2_grid(d.seed_df) / d.seed_df
     critical = np.sqrt(t_quantile(d.seed_df, alpha) ** 2 * a_hat + t_quantile(d.problem_df, alpha) ** 2 * d.problem_part)
     reject = stats.norm.sf((critical - difference) / sd) + stats.norm.cdf((-critical - difference) / sd)
     return float(reject.mean())
