@@ -1,5 +1,6 @@
 """Figures from training logs and evaluation generations: training curves per method, TAMPO's
-meta-policy and likelihood-optimal temperatures, per-token temperatures and temperature by level.
+meta-policy and likelihood-optimal temperatures, per-token temperatures, temperature by level,
+and pass@k against k per benchmark.
 
 Every function reads only what it is given and draws nothing random (the bootstrap has a fixed
 seed), so a figure is a function of its inputs. A figure whose data is absent is skipped by
