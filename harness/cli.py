@@ -130,7 +130,7 @@ def _dispatch(args: argparse.Namespace, cfg: ExperimentConfig, exp: str) -> None
         if not csv.exists():
             raise SystemExit(f"power: {csv} does not exist yet (snakemake builds it: rule statistics)")
         detect = args.detect or cfg.statistics.detect
-        print(sizing(pd.read_csv(csv), args.seeds, args.problem_scale, args.samples, detect).to_markdown(index=False))
+        print(sizing(pd.read_csv(csv), args.seeds, args.problem_scale, args.samples, detect).to_markdown(index=False, floatfmt=".2f"))
     elif args.command == "diff":
         from harness.paper import table_methods
         from harness.reproduction import write_diff_report, write_paper_table

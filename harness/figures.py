@@ -134,6 +134,9 @@ def passk_curves(curves: pd.DataFrame, out: Path, title: str) -> None:
         ax.fill_between(stats.index, stats["min"], stats["max"], color=colors[method], alpha=0.2, lw=0)
     ax.set(xlabel="k", ylabel="pass@k, % (unbiased, mean over seeds)", title=title)
     ax.set_xscale("log", base=2)
+    n = int(curves["k"].max())
+    ticks = sorted({2**i for i in range(n.bit_length()) if 2**i <= n} | {n})  # 1, 2, 4, ..., n
+    ax.set_xticks(ticks, [str(k) for k in ticks])
     ax.legend(fontsize="small", ncol=2 if curves["method"].nunique() > 6 else 1)
     fig.tight_layout()
     _save(fig, out)
