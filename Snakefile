@@ -10,8 +10,11 @@
 #   results/{exp}/tables/{table}.{md,csv}, {table}_by_level.*, _summary.csv   rule table
 #       (tables: `main` = base + methods, the default target; others from the config's
 #        `tables`, e.g. `snakemake --cores 2 ablations`)
+#   results/{exp}/tables/comparisons.{md,csv}, passk.{md,csv}                rule statistics
+#       (every main-table method against the reference, paired; pass@k for k = 1..n)
 #   results/{exp}/paper/{ptable}.{md,tex,csv}, diff/{ptable}.{md,csv,json}   rule paper_table
 #       (configs with `reproduces:`: a paper's table in its layout, and ours against its numbers)
+#       (+ diff/{ptable}_ordering.csv: the paper's order of methods, pair by pair)
 #   results/{exp}/diff.md                                                   rule diff_report
 #   results/{exp}/claims.{md,json}                                           rule claims
 #   results/{exp}/paper/efficiency.{md,csv}                                  rule efficiency
@@ -32,9 +35,10 @@ include: "workflow/rules/paper.smk"
 include: "workflow/rules/figures.smk"
 
 
-rule all:  # the main table (base + methods); for a paper config also its tables rebuilt and diffed
+rule all:  # the main table (base + methods) and its comparisons; for a paper config also its tables rebuilt and diffed
     input:
-        table_files("main") + [f for t in PAPER_TABLES for f in paper_files(t)]
+        table_files("main") + [P(k).format(ext=e) for k in ("comparisons", "passk") for e in ("md", "csv")]
+        + [f for t in PAPER_TABLES for f in paper_files(t)]
         + ([P("diff_report"), P("claims")] if PAPER_TABLES else []) + EFFICIENCY
         + expand(P("figures"), model=CFG.models),
 

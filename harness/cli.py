@@ -9,6 +9,7 @@ Snakemake workflow (which is the way to run many: `snakemake --cores 2`).
   harness tables   --config configs/tiny.yaml --table main
   harness diff     --config configs/tiny-tampo.yaml            (paper tables and their diff)
   harness cell     --config configs/tiny.yaml --model tiny-llama --method tampo --seed 0 --benchmark arith
+  harness power    --config configs/tiny.yaml --seeds 5 --problem-scale 2 --samples 16   (from comparisons.csv)
 Any config value can be overridden with --set key.path=value (YAML value), e.g. --set train.steps=10.
 A run whose overrides change what it computes writes under results/{name}+{hash}/, never into
 the pipeline's cells of results/{name}/ (see `Experiment`).
@@ -139,6 +140,11 @@ def _main(argv: list[str] | None) -> None:
     p.add_argument("--table", default="main", help="a table of the config's `tables` (default: main)")
     p = sub.add_parser("diff", parents=[common], help="rebuild the paper's tables and diff them against its numbers")
     p.add_argument("--table", help="one table of `reproduces.tables` (default: all)")
+    p = sub.add_parser("power", parents=[common], help="every comparison's MDD and seeds needed at another design")
+    p.add_argument("--seeds", type=int, help="seeds (default: as measured)")
+    p.add_argument("--problem-scale", type=float, default=1.0, help="problems per benchmark times this (default 1)")
+    p.add_argument("--samples", type=int, help="samples per problem (default: as measured)")
+    p.add_argument("--detect", type=float, help="difference in points whose seeds are given (default: statistics.detect)")
     p = sub.add_parser("cell", parents=[common, cell], help="run only what one cell needs, through Snakemake")
     p.add_argument("--benchmark", required=True)
     p.add_argument("--cores", type=int, default=2)
@@ -189,8 +195,19 @@ def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
         if missing:
             raise SystemExit(f"tables: {len(missing)} cells are not evaluated yet, e.g. {missing[0]}")
         stages.make_tables(cfg, args.table, evals, path("table", exp=exp, table=args.table, ext="md").parent)
+    elif args.command == "power":
+        import pandas as pd
+
+        from harness.comparisons import sizing
+
+        csv = path("comparisons", exp=exp, ext="csv")
+        if not csv.exists():
+            raise SystemExit(f"power: {csv} does not exist yet (snakemake builds it: rule statistics)")
+        detect = args.detect or cfg.statistics.detect
+        print(sizing(pd.read_csv(csv), args.seeds, args.problem_scale, args.samples, detect).to_markdown(index=False, floatfmt=".2f"))
     elif args.command == "diff":
-        from harness.paper import table_methods, write_diff_report, write_paper_table
+        from harness.paper import table_methods
+        from harness.reproduction import write_diff_report, write_paper_table
 
         if cfg.reproduces is None:
             raise SystemExit(f"diff: {args.config} has no `reproduces` section (which paper tables it rebuilds)")

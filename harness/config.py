@@ -240,6 +240,18 @@ class EvalConfig(Section):
         return self
 
 
+class StatisticsConfig(Section):
+    """Paired comparisons (harness.compare): the method every other is compared with, the
+    equivalence margin of the verdicts, and the difference whose seed count is reported."""
+
+    reference: str | None = Field(
+        None, description="the method comparisons.md compares every method with; null = the best "
+        "fixed-temperature GRPO method of the main table (harness.comparisons.reference_method)",
+    )
+    margin: float = Field(1.0, gt=0, description="delta, points: `equivalent` when the whole 95% interval lies inside +-delta")
+    detect: float = Field(2.0, gt=0, description="the difference (points) whose seeds needed are reported")
+
+
 class Reproduces(Section):
     """Which tables of a paper this experiment rebuilds (harness/reported), and how the paper's
     names map onto the experiment's: identity for the paper configs, stand-ins for the tiny
@@ -279,6 +291,7 @@ class ExperimentConfig(Section):
     eval: EvalConfig = EvalConfig()
     tables: dict[str, list[str]] = Field({}, description="table name -> rows; 'main' defaults to base + methods")
     reproduces: Reproduces | None = Field(None, description="paper tables rebuilt and diffed against reported numbers")
+    statistics: StatisticsConfig = StatisticsConfig()
 
     @model_validator(mode="after")
     def _names_are_path_components(self) -> ExperimentConfig:
@@ -337,6 +350,10 @@ class ExperimentConfig(Section):
                     raise ValueError(f"{group}.{name} ({spec['controller']}): {err}") from None
                 self._check_sampler(f"{group}.{name}", spec["controller"], train.sampler)
         known = {"base", *self.methods, *self.ablations}
+        reference = self.statistics.reference
+        if reference is not None and reference not in self.table_rows()["main"]:
+            raise ValueError(f"statistics.reference: {reference!r} is not a row of the main table; "
+                             f"allowed: {self.table_rows()['main']}")
         for table, rows in self.table_rows().items():
             unknown = [m for m in rows if m not in known]
             if unknown:

@@ -117,7 +117,7 @@ def evaluate_cell(
 ) -> dict:
     """Sample n responses per problem, score them, and write metrics and generations; the
     engine (native loop or lm-eval) changes who drives generation, not what is computed."""
-    eval_seed = seed * 1_000_003 + zlib.crc32(benchmark.encode())  # distinct per cell, reproducible
+    eval_seed = seed * 1_000_003 + zlib.crc32(benchmark.encode())  # per (seed, benchmark), the same for every method
     extra = {}
     if cfg.eval.engine == "lm_eval":
         from harness.lm_eval_model import lm_eval_rows

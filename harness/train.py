@@ -64,7 +64,9 @@ CONTROLLER_FILE = "controller.pt"
 
 
 class PromptStream:
-    """Training prompts in a reshuffled order every epoch, reproducible from its state."""
+    """Training prompts in a reshuffled order every epoch, reproducible from its state; seeded by
+    the run's seed alone, so methods with the same seed see the same prompts in the same order
+    (common random numbers: tests/test_common_random_numbers.py)."""
 
     def __init__(self, records: list[dict], seed: int):
         self.records = records
@@ -186,7 +188,8 @@ def build_run(
 def rollout_step(run: Run, step: int, records: list[dict]) -> Rollout:
     """G rollouts of this rank's share of the prompts (rows prompt-major) at the controller's
     temperatures; row seeds are drawn for the whole batch, so the share is the same rows one
-    process would sample."""
+    process would sample, and one draw per step, so every method with this seed samples step
+    s's rows from the same seeds."""
     g = run.cfg.group_size
     prompts = [ids for r in records for ids in [record_prompt_ids(run.tokenizer, r, run.prompt_format)] * g]
     mine = run.par.share(len(prompts), "train.prompts_per_step * group_size")

@@ -6,7 +6,8 @@ EFFICIENCY = [P("efficiency").format(ext=e) for e in ("md", "csv")] if CFG.repro
 
 def paper_files(ptable):
     table, diff = P("paper_table").replace("{ptable}", ptable), P("diff").replace("{ptable}", ptable)
-    return [table.format(ext=e) for e in ("md", "tex", "csv")] + [diff.format(ext=e) for e in ("md", "csv", "json")]
+    return ([table.format(ext=e) for e in ("md", "tex", "csv")] + [diff.format(ext=e) for e in ("md", "csv", "json")]
+            + [P("ordering").replace("{ptable}", ptable)])
 
 
 rule paper_table:  # one table of the paper, rebuilt in its layout, and its diff against the paper
@@ -19,6 +20,9 @@ rule paper_table:  # one table of the paper, rebuilt in its layout, and its diff
         diff_md=P("diff").replace("{ext}", "md"),
         diff_csv=report(P("diff").replace("{ext}", "csv"), category="Diffs against the papers"),
         diff_json=P("diff").replace("{ext}", "json"),
+        ordering=P("ordering"),
+    wildcard_constraints:
+        ptable=one_of(PAPER_TABLES),  # "table1", not "table1_ordering" of the diff's .csv pattern
     log:
         P("log").format(name="paper-{ptable}"),
     script:

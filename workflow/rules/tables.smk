@@ -11,3 +11,17 @@ rule table:
         P("log").format(name="table-{table}"),
     script:
         "../scripts/tables.py"
+
+
+rule statistics:  # every method against the reference (paired, with power), and pass@k for every k
+    input:
+        eval_targets("main"),
+    output:
+        comparisons_md=P("comparisons").replace("{ext}", "md"),
+        comparisons_csv=report(P("comparisons").replace("{ext}", "csv"), category="Tables"),
+        passk_md=P("passk").replace("{ext}", "md"),
+        passk_csv=P("passk").replace("{ext}", "csv"),
+    log:
+        P("log").format(name="statistics"),
+    script:
+        "../scripts/statistics.py"

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from harness.config import load_config
 from harness.jobs import snakemake_job
-from harness.paper import write_paper_table
+from harness.reproduction import write_paper_table
 
 cfg = load_config(snakemake.config)
 out = snakemake.output
