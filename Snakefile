@@ -14,8 +14,11 @@
 #   results/{exp}/tables/{table}.{md,csv}, {table}_by_level.*, _summary.csv   rule table
 #       (tables: `main` = base + methods, the default target; others from the config's
 #        `tables`, e.g. `snakemake --cores 2 ablations`)
+#   results/{exp}/tables/comparisons.{md,csv}, passk.{md,csv}                rule statistics
+#       (every main-table method against the reference, paired; pass@k for k = 1..n)
 #   results/{exp}/paper/{ptable}.{md,tex,csv}, diff/{ptable}.{md,csv,json}   rule paper_table
 #       (configs with `reproduces:`: a paper's table in its layout, and ours against its numbers)
+#       (+ diff/{ptable}_ordering.csv: the paper's order of methods, pair by pair)
 #   results/{exp}/diff.md                                                   rule diff_report
 #   results/{exp}/claims.{md,json}                                           rule claims
 #   results/{exp}/paper/efficiency.{md,csv}                                  rule efficiency
@@ -50,9 +53,10 @@ onsuccess:  # results/run.json: wall time, machine, numerics, revision (harness/
 
 
 def experiment_targets(exp):
-    """The main table, and for a paper config its tables rebuilt and diffed, claims and efficiency."""
+    """The main table and its comparisons; for a paper config its tables rebuilt and diffed, claims and efficiency."""
     return (
         table_files(exp, "main")
+        + [P(k, exp=exp, ext=e) for k in ("comparisons", "passk") for e in ("md", "csv")]
         + [f for t in paper_tables(exp) for f in paper_files(exp, t)]
         + ([P("diff_report", exp=exp), P("claims", exp=exp)] if paper_tables(exp) else [])
         + efficiency_files(exp)

@@ -116,7 +116,7 @@ def lm_eval_rows(
     for sample in sorted(out["samples"][name], key=lambda s: s["doc_id"]):
         record, (texts,) = json.loads(sample["doc"]["record"]), sample["filtered_resps"]  # one request, k texts
         context = sample["arguments"][0][0]
-        scores = score([record] * len(texts), texts, cfg.eval.score_timeout)
+        scores = score([record] * len(texts), texts, cfg.eval.score_timeout, cfg.eval.sandbox)
         rows += [sample_row(record, s, lm.generations[(context, t)].popleft(), c) for s, (t, c) in enumerate(zip(texts, scores))]
     aggregate = {k: v for k, v in out["results"][name].items() if isinstance(v, float)}
     return rows, aggregate

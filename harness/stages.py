@@ -12,6 +12,7 @@ import torch
 from harness import distributed
 from harness.benchmarks import get_spec, load_benchmark
 from harness.benchmarks.load import to_records
+from harness.checkpoint import StalePolicy
 from harness.config import ExperimentConfig
 from harness.data import demonstrations, generate_splits
 from harness.data.tokenizer import save_tokenizer
@@ -54,7 +55,7 @@ def base_model(cfg: ExperimentConfig, model_name: str, out_dir: Path, train_path
     if spec.gguf is not None:
         model, tokenizer = load_gguf(gguf_path(spec.gguf.package, spec.gguf.path, spec.gguf.file))
     else:
-        model, tokenizer = load_checkpoint(spec.checkpoint)
+        model, tokenizer = load_checkpoint(spec.checkpoint, f"models.{model_name}.checkpoint")
     with atomic_path(out_dir) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
@@ -91,11 +92,13 @@ def pretrain(cfg: ExperimentConfig, model_name: str, train_path: Path, tokenizer
 
 def train_cell(
     cfg: ExperimentConfig, model: str, method: str, seed: int, base_dir: Path, train_path: Path, run_dir: Path,
-    out_dir: Path, stop_after: int | None = None,
+    out_dir: Path, stop_after: int | None = None, stale: StalePolicy = "refuse",
 ) -> None:
+    """GRPO-train one cell; `stale`: what to do with a checkpoint of another run configuration
+    in `run_dir` (harness.checkpoint: refused by hand, discarded by the workflow's train job)."""
     train_cfg = cfg.train_config(method)
     args = (base_dir, read_jsonl(train_path), cfg.controller_spec(method), train_cfg, seed, run_dir,
-            out_dir, cfg.model_dump(mode="json"), stop_after, cfg.models[model].prompt_format)
+            out_dir, cfg.model_dump(mode="json"), stop_after, cfg.models[model].prompt_format, stale)
     distributed.launch(train, args, train_cfg.processes)
 
 
@@ -116,7 +119,7 @@ def evaluate_cell(
 ) -> dict:
     """Sample n responses per problem, score them, and write metrics and generations; the
     engine (native loop or lm-eval) changes who drives generation, not what is computed."""
-    eval_seed = seed * 1_000_003 + zlib.crc32(benchmark.encode())  # distinct per cell, reproducible
+    eval_seed = seed * 1_000_003 + zlib.crc32(benchmark.encode())  # per (seed, benchmark), the same for every method
     extra = {}
     if cfg.eval.engine == "lm_eval":
         from harness.lm_eval_model import lm_eval_rows

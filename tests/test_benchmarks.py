@@ -169,8 +169,10 @@ def test_scoring_dispatches_on_each_records_task():
         {"task": "choice", "options": ["x", "y", "z"], "answer": "B"},
         {"task": "math", "answer": "3"},
         {"task": "choice", "options": ["x", "y", "z"], "answer": "B"},
-        {"task": "code", "problem": "def f():\n", "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"},
-        {"task": "code", "problem": "def f():\n", "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"},
+        {"task": "code", "id": "f", "problem": "def f():\n", "canonical_solution": "    return 1\n",
+         "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"},
+        {"task": "code", "id": "f", "problem": "def f():\n", "canonical_solution": "    return 1\n",
+         "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"},
         {"task": "countdown", "numbers": [2, 3, 7], "answer": "17"},
         {"task": "countdown", "numbers": [2, 3, 7], "answer": "17"},
     ]

@@ -30,7 +30,8 @@ def test_default_dry_run_lists_the_whole_grid(tmp_path):
     assert out.returncode == 0, out.stderr
     counts = job_counts(out.stdout)
     # 11 methods x 3 seeds trained; those 33 and the base model x 3 seeds evaluated
-    expected = {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "evaluate": 36, "table": 1, "train": 33, "figures": 1}
+    expected = {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "evaluate": 36, "table": 1, "statistics": 1,
+                "train": 33, "figures": 1}
     assert counts == expected
 
 
@@ -84,7 +85,12 @@ def test_smoke_run_end_to_end(tmp_path):
     assert [json.loads(s)["step"] for s in steps] == [0, 1, 2]
     assert (root / "tiny-llama" / "grpo-linear" / "seed1" / "model" / "train_metrics.jsonl").exists()
     figures = sorted(p.name for p in (root / "figures" / "tiny-llama").glob("*.png"))
-    assert figures == ["entropy.png", "response_length.png", "reward.png", "temperature.png", "temperature_by_level.png"]
+    assert figures == ["entropy.png", "passk_arith.png", "response_length.png", "reward.png", "temperature.png",
+                       "temperature_by_level.png"]
+    comparisons = pd.read_csv(root / "tables" / "comparisons.csv")  # against the only fixed temperature
+    assert comparisons["method"].tolist() == ["base", "base", "grpo-linear", "grpo-linear"]
+    assert set(comparisons["reference"]) == {"grpo-t1.0"} and set(comparisons["seeds"]) == {2}
+    assert sorted(pd.read_csv(root / "tables" / "passk.csv")["k"].unique()) == [1, 2, 3, 4]
     record = json.loads((tmp_path / "results" / "run.json").read_text())
     assert list(record["experiments"]) == ["smoke"] and record["from_scratch"] and record["wall_seconds"] > 0
     assert record["models_trained"] == 5 and record["cells_evaluated"] == 6  # base + 2 methods x 2 seeds
@@ -105,7 +111,8 @@ def test_another_experiment_does_not_inherit_the_default_config():
     out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     # 3 datasets (champ is train set and benchmark), the GGUF conversion, 1 method, 2 rows x 3 benchmarks
-    assert job_counts(out.stdout) == {"all": 1, "dataset": 3, "base_model": 1, "train": 1, "evaluate": 6, "table": 1, "figures": 1}
+    assert job_counts(out.stdout) == {"all": 1, "dataset": 3, "base_model": 1, "train": 1, "evaluate": 6, "table": 1,
+                                      "statistics": 1, "figures": 1}
 
 
 def test_smollm2_gguf_converts_to_a_working_safetensors_checkpoint(tmp_path):
@@ -145,7 +152,7 @@ def test_paper_configs_list_their_whole_grid(tmp_path):
         assert out.returncode == 0, (config, out.stderr[-2000:])
         counts = job_counts(out.stdout)
         assert {k: counts.get(k) for k in expected} == expected, config
-        assert counts["diff_report"] == 1 and counts["table"] == 1
+        assert counts["diff_report"] == 1 and counts["table"] == 1 and counts["statistics"] == 1
 
 
 def test_cluster_and_gpu_profiles_dry_run_the_paper_grids(tmp_path):

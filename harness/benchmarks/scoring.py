@@ -2,9 +2,13 @@
 
   math:   the last \\boxed{} answer, checked by math-verify against the gold (harness.rewards)
   choice: the answer letter (harness.benchmarks.choice) equals the correct one
-  code:   the completion passes the problem's tests in the sandbox (harness.sandbox)
+  code:   the problem's tests accept what the completion's code returned (harness.codejudge:
+          the code runs in the sandbox, the tests outside it)
   countdown: the last \\boxed{} expression uses the given numbers once each and equals the target
           (harness.data.countdown)
+
+Every scorer takes the same arguments; `sandbox` is the isolation generated code runs under
+(harness.sandbox), refused with an error where it is unavailable.
 """
 
 from __future__ import annotations
@@ -13,30 +17,30 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from harness.benchmarks.choice import extract_letter
+from harness.codejudge import judge
 from harness.data.countdown import check as countdown_check
 from harness.rewards import last_boxed, math_rewards
-from harness.sandbox import Limits, humaneval_program, run_programs
+from harness.sandbox import STRICTEST, Isolation, Limits
 
 
-def score_math(records: list[dict], responses: list[str], timeout: float) -> list[float]:
+def score_math(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation) -> list[float]:
     return math_rewards(responses, [r["answer"] for r in records], timeout)
 
 
-def score_choice(records: list[dict], responses: list[str], timeout: float) -> list[float]:
+def score_choice(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation) -> list[float]:
     return [float(extract_letter(text, len(r["options"])) == r["answer"]) for r, text in zip(records, responses)]
 
 
-def score_code(records: list[dict], responses: list[str], timeout: float) -> list[float]:
-    programs = [humaneval_program(r["problem"], text, r["test"], r["entry_point"]) for r, text in zip(records, responses)]
-    return [float(result.passed) for result in run_programs(programs, Limits(timeout_s=timeout))]
+def score_code(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation) -> list[float]:
+    return [float(verdict.passed) for verdict in judge(records, responses, Limits(timeout_s=timeout), sandbox)]
 
 
-def score_countdown(records: list[dict], responses: list[str], timeout: float) -> list[float]:
+def score_countdown(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation) -> list[float]:
     """Exact rational arithmetic on at most 40 characters: no timeout needed."""
     return [float(countdown_check(last_boxed(text) or "", r["numbers"], int(r["answer"]))) for r, text in zip(records, responses)]
 
 
-SCORERS: dict[str, Callable[[list[dict], list[str], float], list[float]]] = {
+SCORERS: dict[str, Callable[[list[dict], list[str], float, Isolation], list[float]]] = {
     "math": score_math,
     "choice": score_choice,
     "code": score_code,
@@ -44,7 +48,7 @@ SCORERS: dict[str, Callable[[list[dict], list[str], float], list[float]]] = {
 }
 
 
-def score(records: list[dict], responses: list[str], timeout: float) -> list[float]:
+def score(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation = STRICTEST) -> list[float]:
     """1.0 / 0.0 per (record, response) pair, each scored by its record's task; records of
     several tasks may be mixed, each task's scorer sees its pairs in one batch."""
     by_task: dict[str, list[int]] = defaultdict(list)
@@ -54,6 +58,6 @@ def score(records: list[dict], responses: list[str], timeout: float) -> list[flo
     for task, rows in by_task.items():
         if task not in SCORERS:
             raise ValueError(f"record task {task!r} has no scorer; allowed: {sorted(SCORERS)}")
-        for i, value in zip(rows, SCORERS[task]([records[i] for i in rows], [responses[i] for i in rows], timeout)):
+        for i, value in zip(rows, SCORERS[task]([records[i] for i in rows], [responses[i] for i in rows], timeout, sandbox)):
             scores[i] = value
     return scores

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
 from pydantic import Field
 
@@ -26,7 +27,9 @@ MAX_VALUE = 99  # running values stay in [0, MAX_VALUE]
 class ArithConfig(Section):
     """The arithmetic task family (`data.arith` of an experiment)."""
 
-    levels: list[int] = Field([1, 2, 3, 4, 5], min_length=1, description="difficulty levels = operations per problem")
+    levels: list[Annotated[int, Field(ge=1)]] = Field(
+        [1, 2, 3, 4, 5], min_length=1, description="difficulty levels = operations per problem"
+    )
     test_per_level: int = Field(300, gt=0, description="distinct test problems per level")
     train_size: int = Field(50_000, gt=0, description="training records (disjoint from test)")
     first_max: int = Field(50, description="first term drawn from [1, first_max]")

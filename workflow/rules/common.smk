@@ -1,26 +1,39 @@
 import re
+import sys
 from pathlib import Path
 
-import yaml
-
-from harness.config import deep_merge, load_config
+from harness.config import ConfigError, deep_merge, load_config
+from harness.config_file import read_config_file
 from harness.numerics import job_threads
 from harness.paths import PATTERNS
+from harness.snakemake_locks import clear_stale_locks, stamp_this_run
+
+# A killed run's lock would stop this one (LockException): removed if its run is certainly gone.
+if workflow.is_main_process:
+    if note := clear_stale_locks(Path(".snakemake")):
+        print(f"harness: {note}", file=sys.stderr)
+    stamp_this_run(Path(".snakemake"))
 
 # The default pipeline runs the experiments below, each its own config with its own results/{exp}/.
 # They are loaded here rather than by a `configfile:` directive, which Snakemake would deep-merge
 # *under* any --configfile (so another experiment would inherit them). With --configfile, that one
-# experiment runs alone; `--config key=value` applies on top of every experiment.
+# experiment runs alone; `--config key=value` applies on top of every experiment. Every config file
+# is read again strictly: Snakemake's loader keeps the last of two equal keys.
 DEFAULT_EXPERIMENTS = ["configs/tiny.yaml", "configs/countdown.yaml"]
 
-if workflow.overwrite_configfiles:
-    sources = [dict(config)]
-else:
-    overrides = dict(config)
-    sources = [deep_merge(yaml.safe_load((Path(workflow.basedir) / p).read_text()), overrides) for p in DEFAULT_EXPERIMENTS]
-CFGS = {cfg.name: cfg for cfg in map(load_config, sources)}  # typed and validated: a bad config stops here, naming the field
+try:
+    for configfile in workflow.configfiles:
+        read_config_file(configfile)
+    if workflow.overwrite_configfiles:
+        sources = [dict(config)]
+    else:
+        overrides = dict(config)
+        sources = [deep_merge(read_config_file(Path(workflow.basedir) / p), overrides) for p in DEFAULT_EXPERIMENTS]
+    CFGS = {cfg.name: cfg for cfg in map(load_config, sources)}  # typed and validated: a bad config stops here
+except ConfigError as err:  # the message alone, naming the field: no Snakemake traceback
+    sys.exit(f"harness: {err}")
 if len(CFGS) != len(sources):
-    raise ValueError(f"experiments need distinct names, got {[s.get('name') for s in sources]}")
+    sys.exit(f"harness: experiments need distinct names, got {[s.get('name') for s in sources]}")
 config.clear()
 config["experiments"] = {name: cfg.model_dump(mode="json") for name, cfg in CFGS.items()}  # what the job scripts read
 

@@ -21,7 +21,7 @@ def paper_methods(exp):
 def paper_files(exp, ptable):
     return [P("paper_table", exp=exp, ptable=ptable, ext=e) for e in ("md", "tex", "csv")] + [
         P("diff", exp=exp, ptable=ptable, ext=e) for e in ("md", "csv", "json")
-    ]
+    ] + [P("ordering", exp=exp, ptable=ptable)]
 
 
 rule paper_table:  # one table of the paper, rebuilt in its layout, and its diff against the paper
@@ -34,6 +34,7 @@ rule paper_table:  # one table of the paper, rebuilt in its layout, and its diff
         diff_md=P("diff", ext="md"),
         diff_csv=report(P("diff", ext="csv"), category="Diffs against the papers"),
         diff_json=P("diff", ext="json"),
+        ordering=P("ordering"),
     log:
         P("log", name="paper-{ptable}"),
     script:

@@ -11,3 +11,17 @@ rule table:
         P("log", name="table-{table}"),
     script:
         "../scripts/tables.py"
+
+
+rule statistics:  # every method against the reference (paired, with power), and pass@k for every k
+    input:
+        lambda w: eval_paths(w.exp, CFGS[w.exp].table_rows()["main"]),
+    output:
+        comparisons_md=P("comparisons", ext="md"),
+        comparisons_csv=report(P("comparisons", ext="csv"), category="Tables"),
+        passk_md=P("passk", ext="md"),
+        passk_csv=P("passk", ext="csv"),
+    log:
+        P("log", name="statistics"),
+    script:
+        "../scripts/statistics.py"

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from harness.jobs import experiment, snakemake_job
-from harness.paper import write_paper_table
+from harness.reproduction import write_paper_table
 
 cfg = experiment(snakemake)
 out = snakemake.output
