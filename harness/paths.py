@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = "results/{exp}"
+CONTROLLER_FILE = "controller.pt"  # a trained model directory's temperature-controller state
 PATTERNS = {
     "dataset": ROOT + "/data/{dataset}.jsonl",
     "tokenizer": ROOT + "/tokenizer",
@@ -30,6 +31,7 @@ PATTERNS = {
     "claims": ROOT + "/claims.md",  # the paper's qualitative claims checked on our results (+ claims.json)
     "run_record": "results/run.json",  # the last invocation that produced results: wall time, machine, numerics
     "log": "logs/{exp}/{name}.log",
+    "job_time": "logs/{exp}/{name}.time.tsv",  # Snakemake's measurement of a job: wall and CPU seconds, memory
 }
 
 

@@ -1,28 +1,30 @@
 """The pipeline's stages as functions of a validated config and paths. The Snakemake rules
 (workflow/scripts) and the `harness` command line both call these, so a stage run by hand and
-one run by the workflow are the same code."""
+one run by the workflow are the same code. The trainer and pre-training are imported where they
+run, so an evaluation job does not pay for loading them."""
 
 from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
-from harness import distributed
 from harness.benchmarks import get_spec, load_benchmark
 from harness.benchmarks.load import to_records
-from harness.checkpoint import StalePolicy
 from harness.config import ExperimentConfig
 from harness.data import demonstrations, generate_splits
 from harness.data.tokenizer import save_tokenizer
 from harness.evaluate import generate_and_score, summarize
 from harness.io import atomic_path, provenance, read_jsonl, write_json, write_jsonl
 from harness.modeling import build_tiny_llama, count_parameters, gguf_path, load_checkpoint, load_gguf, load_policy
-from harness.pretrain import sft
+from harness.paths import CONTROLLER_FILE
 from harness.sampling import build_sampler
 from harness.temperature.base import ControllerContext, TokenPolicy, build_controller, constant
-from harness.train import CONTROLLER_FILE, train
+
+if TYPE_CHECKING:
+    from harness.checkpoint import StalePolicy
 
 
 def prepare_dataset(cfg: ExperimentConfig, name: str, out: Path) -> None:
@@ -67,6 +69,8 @@ def pretrain(cfg: ExperimentConfig, model_name: str, train_path: Path, tokenizer
     """Random-init the tiny model and teach it the task by SFT on demonstrations."""
     from transformers import AutoTokenizer
 
+    from harness.pretrain import sft
+
     spec = cfg.models[model_name]
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     arch = spec.tiny
@@ -96,6 +100,9 @@ def train_cell(
 ) -> None:
     """GRPO-train one cell; `stale`: what to do with a checkpoint of another run configuration
     in `run_dir` (harness.checkpoint: refused by hand, discarded by the workflow's train job)."""
+    from harness import distributed
+    from harness.train import train
+
     train_cfg = cfg.train_config(method)
     args = (base_dir, read_jsonl(train_path), cfg.controller_spec(method), train_cfg, seed, run_dir,
             out_dir, cfg.model_dump(mode="json"), stop_after, cfg.models[model].prompt_format, stale)

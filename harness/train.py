@@ -54,13 +54,12 @@ from harness.grpo import (
 )
 from harness.io import atomic_path, git_revision, provenance, read_jsonl, write_json
 from harness.modeling import count_parameters, load_policy
+from harness.paths import CONTROLLER_FILE
 from harness.prompts import PromptFormat, record_prompt_ids
 from harness.sampling import build_sampler
 from harness.sampling.base import Rollout, Sampler, pad_columns
 from harness.sampling.torch_sampler import draw_seeds
 from harness.temperature.base import ControllerContext, ScoredBatch, TemperatureController, build_controller
-
-CONTROLLER_FILE = "controller.pt"
 
 
 class PromptStream:

@@ -10,7 +10,8 @@ from safetensors.torch import load_file
 from harness.checkpoint import list_checkpoints
 from harness.config import TrainConfig
 from harness.modeling import load_policy
-from harness.train import CONTROLLER_FILE, build_run, train
+from harness.paths import CONTROLLER_FILE
+from harness.train import build_run, train
 
 CFG = TrainConfig(steps=4, prompts_per_step=4, group_size=4, max_new_tokens=16, lr=1e-3, save_every=2, micro_batch_size=8)
 METHOD = {"controller": "linear", "start": 0.9, "end": 1.5}

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from harness.benchmarks.choice import LETTERS, letters, option_lines, shuffled
 from harness.benchmarks.packages import LOADERS
@@ -40,6 +39,8 @@ def read_local(path: Path) -> list[dict]:
     rows: list[dict] = []
     for file in files:
         if file.suffix == ".parquet":
+            import pandas as pd  # only for parquet files
+
             rows += pd.read_parquet(file).to_dict("records")
         elif file.suffix == ".jsonl":
             rows += [json.loads(line) for line in file.read_text().splitlines() if line.strip()]

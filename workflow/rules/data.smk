@@ -36,5 +36,7 @@ rule base_model:
     threads: job_threads(workflow.cores)  # one under pinned numerics (harness/numerics.py)
     log:
         P("log", name="{model}/base_model"),
+    benchmark:
+        P("job_time", name="{model}/base_model")
     script:
         "../scripts/base_model.py"

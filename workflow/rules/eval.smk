@@ -14,5 +14,7 @@ rule evaluate:
     threads: 1
     log:
         P("log", name="{model}/{method}/seed{seed}/eval-{benchmark}"),
+    benchmark:
+        P("job_time", name="{model}/{method}/seed{seed}/eval-{benchmark}")
     script:
         "../scripts/evaluate.py"

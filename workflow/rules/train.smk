@@ -13,5 +13,7 @@ rule train:
         gpu=lambda w: CFGS[w.exp].train_config(w.method).processes,  # one process per GPU where there are GPUs
     log:
         P("log", name="{model}/{method}/seed{seed}/train"),
+    benchmark:
+        P("job_time", name="{model}/{method}/seed{seed}/train")
     script:
         "../scripts/train.py"
