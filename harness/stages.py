@@ -11,7 +11,7 @@ import torch
 
 from harness import distributed
 from harness.benchmarks import get_spec, load_benchmark
-from harness.benchmarks.load import to_records
+from harness.benchmarks.load import apply_limit, to_records
 from harness.config import ExperimentConfig
 from harness.data.arithmetic import demonstration, generate_splits
 from harness.data.tokenizer import save_tokenizer
@@ -32,7 +32,7 @@ def prepare_dataset(cfg: ExperimentConfig, name: str, out: Path) -> None:
     if spec.source.synthetic:
         d = cfg.data
         rows = generate_splits(d.seed, d.levels, d.test_per_level, d.train_size, d.first_max, d.term_max)[spec.source.synthetic]
-        records = to_records(spec, rows, d.seed, "the synthetic generator")[: override.limit if override else None]
+        records = apply_limit(to_records(spec, rows, d.seed, "the synthetic generator"), override, d.seed, name)
     else:
         records = load_benchmark(spec, override, cfg.data.seed)
     write_jsonl(out, records)

@@ -15,6 +15,7 @@ from harness.benchmarks import DatasetError, DatasetOverride, get_spec, load_ben
 from harness.benchmarks.choice import extract_letter, shuffled
 from harness.benchmarks.scoring import score
 from harness.benchmarks.spec import HubSource, Source
+from harness.benchmarks.subset import stratified_order
 
 PAPER_DATASETS = [
     "open-s1", "math-train", "math500", "aime24", "aime25", "amc23", "minerva", "olympiadbench", "omni-math",
@@ -121,11 +122,13 @@ def test_missing_columns_are_named_with_the_columns_present(tmp_path):
         load_benchmark(get_spec("math500"), DatasetOverride(path=str(tmp_path / "nope.parquet")), 0)
 
 
-def test_a_directory_of_files_concatenates_in_name_order_and_limit_keeps_the_first(tmp_path):
+def test_a_directory_of_files_concatenates_in_name_order_and_limit_keeps_the_seeded_subset(tmp_path):
     for i in range(3):
         pd.DataFrame([dict(FIXTURE_ROWS["aime25"], answer=str(i))]).to_parquet(tmp_path / f"part-{i}.parquet")
-    records = load_benchmark(get_spec("aime25"), DatasetOverride(path=str(tmp_path), limit=2), 0)
-    assert [r["answer"] for r in records] == ["0", "1"]
+    records = load_benchmark(get_spec("aime25"), DatasetOverride(path=str(tmp_path)), 0)
+    assert [r["answer"] for r in records] == ["0", "1", "2"]
+    limited = load_benchmark(get_spec("aime25"), DatasetOverride(path=str(tmp_path), limit=2), 0)
+    assert limited == stratified_order(records, 0, "aime25")[:2]
 
 
 def test_gpqa_shuffle_is_fixed_per_problem_and_seed_and_balanced():
