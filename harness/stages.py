@@ -150,6 +150,8 @@ def make_tables(cfg: ExperimentConfig, table_name: str, eval_paths: list[Path], 
     summary = aggregate(cells)
     n = cfg.eval.n_samples
     metrics = [f"Avg@{n}"] + [f"Pass@{k}" for k in cfg.eval.ks if k > 1]
+    if cfg.eval.flexible_columns:
+        metrics += [f"flexible {m}" for m in metrics]
     columns = [f"{b} {m}" for b in benchmarks for m in metrics]
     rows = cfg.table_rows()[table_name]
     main = wide_table(summary, rows, "all", columns)

@@ -1,7 +1,7 @@
 """The benchmark registry: every paper dataset's schema loads through the same path from local
 fixtures (parquet, JSONL, and `datasets.load_dataset` on a directory, as from the hub), real
-package data loads, multiple choice is shuffled deterministically, and scorers agree with hand
-labels."""
+package data loads, multiple choice is shuffled deterministically, and scoring dispatches on each
+record's task (answer extraction: tests/test_extraction.py and tests/test_replies.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from harness.benchmarks import DatasetError, DatasetOverride, get_spec, load_benchmark, registry
-from harness.benchmarks.choice import extract_letter, shuffled
+from harness.benchmarks.choice import shuffled
 from harness.benchmarks.scoring import score
 from harness.benchmarks.spec import HubSource, Source
 from harness.benchmarks.subset import stratified_order
@@ -147,23 +147,6 @@ def test_choice_answers_given_as_text_or_index_become_letters(tmp_path):
     path.write_text(json.dumps(dict(FIXTURE_ROWS["ecqa"], q_ans="moon")) + "\n")
     with pytest.raises(DatasetError, match="'moon' is not one of"):
         load_benchmark(get_spec("ecqa"), DatasetOverride(path=str(path)), 0)
-
-
-@pytest.mark.parametrize(
-    ("response", "letter"),
-    [
-        ("Let me think. B looks odd.\nAnswer: C", "C"),
-        ("The answer is (d).", "D"),
-        ("so \\boxed{A}", "A"),
-        ("B", "B"),
-        ("(B)", "B"),
-        ("Answer: E", None),  # not among 4 options
-        ("I think it is probably a trick question.", None),
-        ("Answer: A ... wait, the answer is B", "B"),
-    ],
-)
-def test_answer_letter_extraction(response, letter):
-    assert extract_letter(response, 4) == letter
 
 
 def test_scoring_dispatches_on_each_records_task():

@@ -1,50 +1,79 @@
-"""Scoring responses against records: one scorer per task, chosen by the record's `task`.
+"""Scoring responses against records: one scorer per task, chosen by the record's `task`. Each
+gives a strict and a flexible verdict per response, as lm-eval's strict-match and
+flexible-extract filters do; the strict one is the score of the papers' tables, claims and
+training rewards, the flexible one is reported beside it.
 
-  math:   the last \\boxed{} answer, checked by math-verify against the gold (harness.rewards)
-  choice: the answer letter (harness.benchmarks.choice) equals the correct one
-  code:   the completion passes the problem's tests in the sandbox (harness.sandbox)
+  math:   the last box (\\boxed{}, \\boxed {}, \\fbox{}, \\boxed 5), checked by math-verify
+          against the gold (harness.rewards); flexible: without a box, the stated answer
+          ("The final answer is $x$", "Answer: x")
+  choice: the answer letter equals the correct one (harness.benchmarks.choice): strict, an
+          explicit final answer statement; flexible, also "X) option text" starting the reply
+          or its last line, a sole "(X)", or an option's own text
+  code:   the completion passes the problem's tests in the sandbox (harness.sandbox); one
+          reading, so both verdicts are the same
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from harness.benchmarks.choice import extract_letter
-from harness.rewards import math_rewards
+from harness.benchmarks.choice import extract_letter, flexible_letter
+from harness.rewards import final_answer, math_rewards
 from harness.sandbox import Limits, humaneval_program, run_programs
 
 
-def score_math(records: list[dict], responses: list[str], timeout: float) -> list[float]:
-    return math_rewards(responses, [r["answer"] for r in records], timeout)
+@dataclass(frozen=True)
+class Verdict:
+    """1.0 / 0.0 for one response by the strict and the flexible reading."""
+
+    correct: float
+    flexible: float
 
 
-def score_choice(records: list[dict], responses: list[str], timeout: float) -> list[float]:
-    return [float(extract_letter(text, len(r["options"])) == r["answer"]) for r, text in zip(records, responses)]
+def score_math(records: list[dict], responses: list[str], timeout: float) -> list[Verdict]:
+    golds = [r["answer"] for r in records]
+    strict = math_rewards(responses, golds, timeout)
+    flexible = math_rewards(responses, golds, timeout, extract=final_answer)  # memoised: shared answers are free
+    return [Verdict(s, f) for s, f in zip(strict, flexible)]
 
 
-def score_code(records: list[dict], responses: list[str], timeout: float) -> list[float]:
+def score_choice(records: list[dict], responses: list[str], timeout: float) -> list[Verdict]:
+    return [
+        Verdict(float(extract_letter(text, len(r["options"])) == r["answer"]), float(flexible_letter(text, r["options"]) == r["answer"]))
+        for r, text in zip(records, responses)
+    ]
+
+
+def score_code(records: list[dict], responses: list[str], timeout: float) -> list[Verdict]:
     programs = [humaneval_program(r["problem"], text, r["test"], r["entry_point"]) for r, text in zip(records, responses)]
-    return [float(result.passed) for result in run_programs(programs, Limits(timeout_s=timeout))]
+    return [Verdict(float(result.passed), float(result.passed)) for result in run_programs(programs, Limits(timeout_s=timeout))]
 
 
-SCORERS: dict[str, Callable[[list[dict], list[str], float], list[float]]] = {
+SCORERS: dict[str, Callable[[list[dict], list[str], float], list[Verdict]]] = {
     "math": score_math,
     "choice": score_choice,
     "code": score_code,
 }
 
 
-def score(records: list[dict], responses: list[str], timeout: float) -> list[float]:
-    """1.0 / 0.0 per (record, response) pair, each scored by its record's task; records of
+def verdicts(records: list[dict], responses: list[str], timeout: float) -> list[Verdict]:
+    """Both verdicts per (record, response) pair, each scored by its record's task; records of
     several tasks may be mixed, each task's scorer sees its pairs in one batch."""
     by_task: dict[str, list[int]] = defaultdict(list)
     for i, record in enumerate(records):
         by_task[record["task"]].append(i)
-    scores = [0.0] * len(records)
+    out: list[Verdict] = [Verdict(0.0, 0.0)] * len(records)
     for task, rows in by_task.items():
         if task not in SCORERS:
             raise ValueError(f"record task {task!r} has no scorer; allowed: {sorted(SCORERS)}")
-        for i, value in zip(rows, SCORERS[task]([records[i] for i in rows], [responses[i] for i in rows], timeout)):
-            scores[i] = value
-    return scores
+        for i, verdict in zip(rows, SCORERS[task]([records[i] for i in rows], [responses[i] for i in rows], timeout)):
+            out[i] = verdict
+    return out
+
+
+def score(records: list[dict], responses: list[str], timeout: float) -> list[float]:
+    """The strict verdict, 1.0 / 0.0, per (record, response) pair: training rewards and lm-eval's
+    own aggregate."""
+    return [v.correct for v in verdicts(records, responses, timeout)]
