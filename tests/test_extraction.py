@@ -48,6 +48,16 @@ MORAL = ["Wrong, Wrong", "Wrong, Not wrong", "Not wrong, Wrong", "Not wrong, Not
         ("Not wrong, Wrong", None, "C"),
         ("In scenario 1 nothing is wrong.\nWrong, Not wrong.", None, "B"),
         ("Answer: E", None, None),  # not among 4 options
+        # real replies of SmolLM2 (tests/data/replies.jsonl)
+        ("B) Stars are made of sodium.\n\nThe answer to this question is A) Absorption lines.", "A", "A"),
+        ("A) They raise the temperature.\n\nChoose A: A) They raise the temperature.\n\nD) They alter K_eq.", "A", "A"),
+        ("C) confounding variables\n\nStep 1: Identify the subject of the question (A)\nStep 2: the answer (A)", None, "C"),
+        ("A) Wrong, Wrong\nD) Not wrong\n\nStep 3: Provide a final answer.\nD) Not wrong, Not wrong.\n\nPremise: none", None, "D"),
+        ("A) Simple\n\nWhich type?\n\nA) Simple\nB) Choice\nC) Complex\nD) Elaborate", None, "A"),
+        ("C) Wrong, Not wrong\n\nScenario 1 is fine.\n\nD) Not wrong, Not wrong\n\nScenario 2 too.", None, None),
+        ("Bartering for services is A) not allowable under any circumstance.", None, "A"),
+        ("A pulse may be felt where, in my view, it is not wrong, not wrong", None, "D"),
+        ("A: Not wrong, Wrong\n\nSo the answer is that both are wrong.", None, None),  # letter and text disagree
     ],
 )
 def test_letter_by_each_reading(response, strict, flexible):

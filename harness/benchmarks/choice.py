@@ -2,15 +2,19 @@
 grader reads, in a strict and a flexible form (as lm-eval's strict-match / flexible-extract).
 
 strict (`extract_letter`): an explicit final answer statement, the last one in the reply:
-  "Answer: X", "The (correct / final) answer is (X)", "answer is: X", "Option X is correct",
-  "X is the correct answer", "I choose / pick / select X", "\\boxed{X}", or a reply that is
-  nothing but the letter ("B", "(B)", "B.").
+  "Answer: X", "The (correct / final) answer is (X)", "answer is: X", "The answer to this
+  question is X", "The correct option is X", "Option X is correct", "X is the correct answer",
+  "I choose / pick / select X", "Choose X" opening a line, "\\boxed{X}", or a reply that is
+  nothing but the letter ("B", "(B)", "B."). "B) Not wrong, Wrong", SmolLM2's most common
+  reply (the prompt's own option lines invite it), states no answer: strict reads nothing.
 flexible (`flexible_letter`): the strict letter, else, in this order,
-  - an option line "X) text" starting the first or the last line of the reply ("B) Not wrong,
-    Wrong", SmolLM2's most common reply: the prompt's own option lines invite it), when the
-    reply does not list several options that way;
-  - one letter in parentheses, "(X)", when the reply has only one such letter;
-  - the reply, or its first or last line, being exactly one option's text.
+  - an option line "X) text" that stands alone ("B) Not wrong, Wrong" opening the reply or
+    ending it), when every such line gives the same letter; two or more consecutive option
+    lines are the options listed again, not a choice;
+  - a letter marked "(X)" or " X)" within a line, when the reply marks only one letter so;
+  - an option's text: the reply, or its first or last line, is exactly one option's text or
+    ends with it (texts of three words or more; the longest when one ends another).
+When an option line's letter and text disagree ("C) Not wrong, Not wrong"), the letter counts.
 A letter counts only where it stands as an answer: uppercase, or lowercase inside parentheses
 or right after "Answer:" with nothing but punctuation after it. So the article in "The answer
 is a tough one" is no option A, and with ten options the pronoun in "the answer is I think B"
@@ -47,30 +51,31 @@ def letters(n: int) -> str:
     return ", ".join(LETTERS[: n - 1]) + f" or {LETTERS[n - 1]}"
 
 
-# A letter standing as an answer, in one of the forms a reply writes it (named group `letter`):
-# wrapped ((X), [X], **X**, \boxed{X}, \text{X}; any case), or bare: uppercase, not part of a
-# word, not the pronoun "I" followed by a lowercase word.
+# A letter standing as an answer, in one of the forms a reply writes it: wrapped ((X), [X], **X**,
+# \boxed{X}, \text{X}; any case), or bare: uppercase, not part of a word, not the pronoun "I"
+# followed by a lowercase word.
 _WRAPPED = r"(?:\(|\[|\*\*|\\boxed\{|\\text\{|\\textbf\{|\\mathrm\{)\s*(?P<wrapped>[A-Za-z])\s*(?:\)|\]|\*\*|\})"
 _BARE = r"(?<![\w'’-])(?-i:(?P<bare>[A-Z]))(?![\w'’-])(?!(?<=I)\s+(?-i:[a-z]))"
 _LETTER = rf"(?:{_WRAPPED}|{_BARE})"
-_QUALIFIED = r"(?:final|correct|best|right|my)\s+(?:answer|option|choice)"
-_IS = r"\s*(?:is|would\s+be|will\s+be|should\s+be|=)?\s*:?\s*(?:option\s+|choice\s+|letter\s+)?\$?"
+_ANSWER = r"(?:answer(?:\s+to\s+(?:this|the)\s+question)?|(?:final|correct|best|right|my)\s+(?:answer|option|choice))"
+_IS = r"\s*(?:(?:is|was|would\s+be|will\s+be|should\s+be)\s*:?|:|=)\s*(?:option\s+|choice\s+|letter\s+)?\$?"
 _STRICT = [
     # "Answer: X", "The answer is (X)", "the correct answer would be: **X**", "answer is option X",
-    # "The correct option is X"
-    rf"(?:answer|{_QUALIFIED}){_IS}{_LETTER}",
+    # "The correct option is X", "The answer to this question is X"
+    rf"{_ANSWER}{_IS}{_LETTER}",
     # "Answer: b." (lowercase only where nothing but punctuation follows)
     r"answer\s*:\s*(?P<lower>[a-z])(?=\s*[.)]?\s*$)",
     # "Option X is correct", "X is the correct answer", "(X) is right"
     rf"(?:option\s+|choice\s+)?{_LETTER}\s+is\s+(?:the\s+)?(?:correct|right|best)(?:\s+answer|\s+option|\s+choice)?\b",
-    # "I choose X", "I pick (X)", "I'll go with option X"
-    rf"\bI(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with)\s+(?:option\s+|choice\s+)?{_LETTER}",
+    # "I choose X", "I'll go with option X", "Choose (X)" opening a line
+    rf"(?:^[ \t]*|\bI(?:\s+would|'d|\s+will|'ll)?\s+)(?:choose|pick|select|go\s+with)\s+(?:option\s+|choice\s+)?{_LETTER}",
     r"\\boxed\{\s*(?:\\text\{)?\s*(?P<boxed>[A-Za-z])\s*\}",
 ]
 _STRICT_RES = [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in _STRICT]
 _ONLY_LETTER = re.compile(r"\s*[\(\[]?(?P<letter>[A-Za-z])[\)\]\.]?\s*")
-_OPTION_LINE = re.compile(r"^\s*(?:\*\*)?(?P<letter>[A-Z])\)\s*\S", re.MULTILINE)
-_PARENTHESISED = re.compile(r"\((?P<letter>[A-Za-z])\)")
+_OPTION_LINE = re.compile(r"^\s*(?:\*\*)?(?P<letter>[A-Z])\)\s*\S")
+_LETTER_MARK = re.compile(r"\s*(?:\*\*)?(?i:option\s+)?[A-Z][):.]\s")
+_MARKED = re.compile(r"\((?P<wrapped>[A-Za-z])\)|(?<![^\s(])(?P<bare>[A-Z])\)")  # "(X)", "(x)" or " X)"
 
 
 def _found_letter(match: re.Match) -> str:
@@ -93,27 +98,47 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split()).strip(" .,;:!*\"'")
 
 
+def _sole(letters: set[str], valid: str) -> str | None:
+    """The letter if the reply gives exactly one valid letter this way."""
+    letters &= set(valid)
+    return letters.pop() if len(letters) == 1 else None
+
+
+def _standalone_option_letters(lines: list[str]) -> set[str]:
+    """Letters of option lines ("X) text") that stand alone: a run of two or more consecutive
+    option lines is a listing of the options (the prompt's own, repeated), not a choice."""
+    marks = [m["letter"] if (m := _OPTION_LINE.match(line)) else None for line in lines]
+    return {
+        mark for i, mark in enumerate(marks)
+        if mark and not (i > 0 and marks[i - 1]) and not (i + 1 < len(marks) and marks[i + 1])
+    }
+
+
+def _option_by_text(candidates: list[str], options: list[str]) -> str | None:
+    """The option whose text one candidate equals or, for texts of three words or more, ends
+    with (the longest such text), if exactly one option qualifies. A candidate that opens with
+    a letter mark ("X)", "X:", "Option X:") is an option line, read by its letter or not at all."""
+    texts = [_normal(o) for o in options]
+    for candidate in (_normal(c) for c in candidates if not _LETTER_MARK.match(c)):
+        ends = [i for i, t in enumerate(texts) if t and (candidate == t or (
+            len(t.split()) >= 3 and candidate.endswith(t) and not candidate[: -len(t)][-1:].isalnum()))]
+        longest = [i for i in ends if len(texts[i]) == max(len(texts[j]) for j in ends)]
+        if len(longest) == 1:
+            return LETTERS[longest[0]]
+    return None
+
+
 def flexible_letter(response: str, options: list[str]) -> str | None:
-    """The flexible answer letter (module docstring): the strict one, else an option line
-    starting the reply or its last line, a sole parenthesised letter, or an option's text."""
+    """The flexible answer letter (module docstring): the strict one, else a standalone option
+    line, a sole marked letter, or an option's text."""
     valid = LETTERS[: len(options)]
     if strict := extract_letter(response, len(options)):
         return strict
     lines = [line for line in response.strip().splitlines() if line.strip()]
     if not lines:
         return None
-    listed = {m["letter"] for m in _OPTION_LINE.finditer(response)}
-    if len(listed) == 1:
-        (letter,) = listed
-        starts = {m["letter"] for line in (lines[0], lines[-1]) if (m := _OPTION_LINE.match(line))}
-        if letter in starts and letter in valid:
-            return letter
-    parenthesised = {m["letter"].upper() for m in _PARENTHESISED.finditer(response)} & set(valid)
-    if len(parenthesised) == 1:
-        return parenthesised.pop()
-    texts = [_normal(o) for o in options]
-    for candidate in (response, lines[0], lines[-1]):
-        matches = [i for i, text in enumerate(texts) if text and text == _normal(candidate)]
-        if len(matches) == 1:
-            return LETTERS[matches[0]]
-    return None
+    return (
+        _sole(_standalone_option_letters(response.strip().splitlines()), valid)
+        or _sole({_found_letter(m) for m in _MARKED.finditer(response)}, valid)
+        or _option_by_text([response, lines[0], lines[-1]], options)
+    )
