@@ -20,63 +20,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
 
+from harness.answers import last_boxed
+
 _pool: ProcessPool | None = None
 _cache: dict[tuple[str, str], bool] = {}
-
-
-# A box as LaTeX renders one: \\boxed or \\fbox, then either a braced group (spaces allowed
-# before it) or, without braces, the next run of non-space characters (MATH's own reading).
-_BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])\s*")
-_BARE_BOX = re.compile(r"[^\s$]+")
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last box in `text`: ``\\boxed{...}`` with balanced braces, ``\\boxed {x}``,
-    ``\\fbox{x}``, or ``\\boxed 5`` (the run of non-space characters, closing punctuation
-    dropped); None without a box or when the last one is cut off before its closing brace."""
-    boxes = list(_BOX.finditer(text))
-    if not boxes:
-        return None
-    rest = text[boxes[-1].end():]
-    if not rest.startswith("{"):
-        bare = _BARE_BOX.match(rest)
-        return bare.group().rstrip(".,;:") if bare else None
-    depth = 0
-    for end, char in enumerate(rest):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth == 0:
-            return rest[1:end]
-    return None
-
-
-# "The final answer is $x$", "Answer: 12", "answer = \\frac{1}{2}": an explicit statement, then a
-# math span or a bare expression up to the end of the sentence.
-_STATEMENT = re.compile(r"\banswer\b(?:\s+(?:is|would\s+be|will\s+be|should\s+be))?\s*[:=]?\s*", re.IGNORECASE)
-_SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_EXPRESSION = re.compile(r"[-+(\[{\\\d][^\n]*?(?=\.\s|\.?$|,\s|;|\s+[A-Za-z]{2,}\b)", re.MULTILINE)
-
-
-def stated_answer(text: str) -> str | None:
-    """The answer of the last explicit final-answer statement without a box ("the final answer
-    is $x$", "Answer: 12"), or None: a math span or an expression starting with a digit, sign,
-    bracket or LaTeX command, up to the end of its sentence or the next word ("12 apples" is
-    12). Numbers that are not stated as the
-    answer (the last line of an unfinished derivation) are never read."""
-    for statement in reversed(list(_STATEMENT.finditer(text))):
-        rest = text[statement.end():]
-        span = _SPAN.match(rest)
-        if span:
-            return next(g for g in span.groups() if g is not None).strip()
-        expression = _EXPRESSION.match(rest)
-        if expression:
-            return expression.group().strip()
-    return None
-
-
-def final_answer(text: str) -> str | None:
-    """The flexible reading of a math reply: the last box, else the stated answer."""
-    boxed = last_boxed(text)
-    return boxed if boxed is not None else stated_answer(text)
 
 
 def _verify_batch(pairs: list[tuple[str, str]], timeout: float) -> list[bool]:
@@ -152,8 +99,8 @@ def verify_answers(pairs: list[tuple[str, str]], timeout: float = 5.0) -> list[b
 def math_rewards(
     responses: list[str], golds: list[str], timeout: float = 5.0, extract: Callable[[str], str | None] = last_boxed
 ) -> list[float]:
-    """1.0 where the response's answer (by default its last box; `final_answer` for the
-    flexible reading) is equivalent to the gold answer, else 0.0; no answer scores 0."""
+    """1.0 where the response's answer (by default its last box; harness.answers.final_answer
+    for the flexible reading) is equivalent to the gold answer, else 0.0; no answer scores 0."""
     answers = [extract(r) for r in responses]
     checkable = [(g.strip(), a.strip()) for g, a in zip(golds, answers) if a and a.strip()]
     verdicts = iter(verify_answers(checkable, timeout))

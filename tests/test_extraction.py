@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness.answers import final_answer, last_boxed, stated_answer
 from harness.benchmarks.choice import extract_letter, flexible_letter
 from harness.benchmarks.scoring import Verdict, verdicts
-from harness.rewards import final_answer, last_boxed, stated_answer
 
 MORAL = ["Wrong, Wrong", "Wrong, Not wrong", "Not wrong, Wrong", "Not wrong, Not wrong"]
 
@@ -89,7 +89,18 @@ def test_ten_options_do_not_read_the_pronoun_i_as_an_option():
         ("Answer: 7", None, "7"),
         ("So the answer is 12 apples.", None, "12"),
         ("The answer is: -3, which is odd.", None, "-3"),
-        ("The answer to this depends on n. So 4 + 5 = 9", None, None),  # a last number is no statement
+        ("The answer to this depends on n.\nStep 3: 4 + 5 = 9", None, None),  # a last number is no statement
+        ("Let a = b.\n\nSo, the smallest value of a^2-ab is 1.", None, "1"),  # a conclusion of the last paragraph
+        ("So, x = 1, a first step.\n\nThen we add y and", None, None),  # not of the last paragraph
+        ("Thus the count is 28 ways.", None, "28"),
+        ("So, the answer is 11.\n\nTherefore, the string is 111 in decimal.", None, "11"),  # no value ends the clause
+        ("So, the remainder when a_n is divided by a_n+1 is a_n+1.", None, "a_n+1"),
+        ("The answer is x = 5.", None, "5"),
+        ("Therefore, our answer is:\n\n(2^32+1)^2 \ufffd", None, None),  # cut inside a character
+        ("So, the answer is 14 + 4 = 19.", None, "19"),  # the last side of a chain
+        ("Therefore, a_50 = 25*2 = 50. In this case,", None, "50"),
+        ("So, the final answer is:\n\n2n + 1 = ", None, None),  # cut off by the response budget
+        ("So the answer is 1.\n\nSo, the final answer is:\n\n(ab(a+b)+bc(b+c)-a", None, None),
         ("no answer", None, None),
     ],
 )

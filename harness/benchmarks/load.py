@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.answers import last_boxed
 from harness.benchmarks.choice import LETTERS, letters, option_lines, shuffled
 from harness.benchmarks.packages import LOADERS
 from harness.benchmarks.spec import BenchmarkSpec, DatasetOverride
 from harness.benchmarks.subset import limited
-from harness.rewards import last_boxed
 
 log = logging.getLogger(__name__)
 LOCAL_SUFFIXES = (".parquet", ".jsonl", ".json")

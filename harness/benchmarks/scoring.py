@@ -3,12 +3,11 @@ gives a strict and a flexible verdict per response, as lm-eval's strict-match an
 flexible-extract filters do; the strict one is the score of the papers' tables, claims and
 training rewards, the flexible one is reported beside it.
 
-  math:   the last box (\\boxed{}, \\boxed {}, \\fbox{}, \\boxed 5), checked by math-verify
-          against the gold (harness.rewards); flexible: without a box, the stated answer
-          ("The final answer is $x$", "Answer: x")
-  choice: the answer letter equals the correct one (harness.benchmarks.choice): strict, an
-          explicit final answer statement; flexible, also "X) option text" starting the reply
-          or its last line, a sole "(X)", or an option's own text
+  math:   the answer (harness.answers: strict, the last box; flexible, else the stated answer),
+          checked by math-verify against the gold (harness.rewards)
+  choice: the answer letter equals the correct one (harness.benchmarks.choice: strict, an
+          explicit final answer statement; flexible, also a standalone "X) option text" line,
+          a sole "(X)", or an option's own text)
   code:   the completion passes the problem's tests in the sandbox (harness.sandbox); one
           reading, so both verdicts are the same
 """
@@ -19,8 +18,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.answers import final_answer
 from harness.benchmarks.choice import extract_letter, flexible_letter
-from harness.rewards import final_answer, math_rewards
+from harness.rewards import math_rewards
 from harness.sandbox import Limits, humaneval_program, run_programs
 
 
