@@ -1,5 +1,6 @@
 """Evaluation: n samples per problem, Pass@k (unbiased), Avg@n, per-level breakdowns, 95%
-bootstrap intervals over problems, and every generation kept for inspection."""
+bootstrap intervals over problems, by the strict and the flexible reading of each reply
+(harness.benchmarks.scoring), and every generation kept for inspection."""
 
 from __future__ import annotations
 

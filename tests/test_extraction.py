@@ -58,6 +58,17 @@ MORAL = ["Wrong, Wrong", "Wrong, Not wrong", "Not wrong, Wrong", "Not wrong, Not
         ("Bartering for services is A) not allowable under any circumstance.", None, "A"),
         ("A pulse may be felt where, in my view, it is not wrong, not wrong", None, "D"),
         ("A: Not wrong, Wrong\n\nSo the answer is that both are wrong.", None, None),  # letter and text disagree
+        # "X would be the correct answer"; the last of a list is no answer
+        ("B would be the correct answer.", "B", "B"),
+        ("One of A, B, C, or D is correct.", None, None),
+        # "answer:" heading a listing of the options states nothing, nor does the listing's last text
+        ("Step-by-step answer:\nA) Wrong, Wrong\nB) Wrong, Not wrong\nC) Not wrong, Wrong", None, None),
+        # a weak answer statement marking one letter; several, or a hedge, are no choice
+        ("Hmm.\nThe correct answers are to D) the second scenario.", None, "D"),
+        ("C) Wrong, Not wrong\n\nThere are only two possible answers: A) one and B) two.", None, None),
+        ("B) Wrong, Not wrong\n\nThe answer is either A or C.", None, None),
+        # the parentheses of a probability mark no option
+        ("Since P(A) is small and P(A ∩ B), its part, is 0, (C) holds.", None, "C"),
     ],
 )
 def test_letter_by_each_reading(response, strict, flexible):
