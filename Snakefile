@@ -1,6 +1,10 @@
 # tempo-harness: GRPO with adaptive sampling temperature, from data to tables.
 #
-# Path grammar (harness/paths.py); {exp} is the config's `name`:
+# `snakemake --cores 2` runs the default experiments (workflow/rules/common.smk: configs/tiny.yaml,
+# the arithmetic setting, and configs/countdown.yaml, the Countdown testbed); `--configfile X`
+# runs experiment X alone.
+#
+# Path grammar (harness/paths.py); {exp} is an experiment config's `name`:
 #   results/{exp}/data/{dataset}.jsonl (train set and benchmarks)           rule dataset
 #   results/{exp}/tokenizer/ (tiny setting)                                 rule tokenizer
 #   results/{exp}/{model}/base/model/ (pre-trained, converted or copied)    rule base_model
@@ -10,18 +14,30 @@
 #   results/{exp}/tables/{table}.{md,csv}, {table}_by_level.*, _summary.csv   rule table
 #       (tables: `main` = base + methods, the default target; others from the config's
 #        `tables`, e.g. `snakemake --cores 2 ablations`)
+#   results/{exp}/tables/comparisons.{md,csv}, passk.{md,csv}                rule statistics
+#       (every main-table method against the reference, paired; pass@k for k = 1..n)
 #   results/{exp}/paper/{ptable}.{md,tex,csv}, diff/{ptable}.{md,csv,json}   rule paper_table
 #       (configs with `reproduces:`: a paper's table in its layout, and ours against its numbers)
+#       (+ diff/{ptable}_ordering.csv: the paper's order of methods, pair by pair)
 #   results/{exp}/diff.md                                                   rule diff_report
 #   results/{exp}/claims.{md,json}                                           rule claims
 #   results/{exp}/paper/efficiency.{md,csv}                                  rule efficiency
 #   results/{exp}/figures/{model}/*.png                                      rule figures
+#   results/run.json (the last invocation that produced results)            onsuccess
 #   logs/{exp}/...                                                          one log per job
 #
 # `snakemake --report report.html` (after a run): tables, diffs, claims and figures in one file.
 #
 # Any cell of a table is one target:
 #   snakemake --cores 2 results/tiny/tiny-llama/grpo-t1.0/seed0/eval/arith.json
+
+import sys
+import time
+
+from harness.run_record import write_run_record
+
+STARTED = time.time()
+
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
@@ -32,13 +48,27 @@ include: "workflow/rules/paper.smk"
 include: "workflow/rules/figures.smk"
 
 
-rule all:  # the main table (base + methods); for a paper config also its tables rebuilt and diffed
+onsuccess:  # results/run.json: wall time, machine, numerics, revision (harness/run_record.py)
+    write_run_record(Path(P("run_record")), STARTED, workflow.cores, sys.argv, config["experiments"])
+
+
+def experiment_targets(exp):
+    """The main table and its comparisons; for a paper config its tables rebuilt and diffed, claims and efficiency."""
+    return (
+        table_files(exp, "main")
+        + [P(k, exp=exp, ext=e) for k in ("comparisons", "passk") for e in ("md", "csv")]
+        + [f for t in paper_tables(exp) for f in paper_files(exp, t)]
+        + ([P("diff_report", exp=exp), P("claims", exp=exp)] if paper_tables(exp) else [])
+        + efficiency_files(exp)
+        + [P("figures", exp=exp, model=m) for m in CFGS[exp].models]
+    )
+
+
+rule all:  # every experiment's targets
     input:
-        table_files("main") + [f for t in PAPER_TABLES for f in paper_files(t)]
-        + ([P("diff_report"), P("claims")] if PAPER_TABLES else []) + EFFICIENCY
-        + expand(P("figures"), model=CFG.models),
+        [f for exp in CFGS for f in experiment_targets(exp)],
 
 
 rule ablations:  # every variant of the `ablations` config section, and its table
     input:
-        table_files("ablations") if "ablations" in TABLES else [],
+        [f for exp, cfg in CFGS.items() if "ablations" in cfg.table_rows() for f in table_files(exp, "ablations")],

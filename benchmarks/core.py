@@ -38,8 +38,7 @@ def policy_dir(cfg) -> Path:
     if PRETRAINED.exists():
         return PRETRAINED
     out = Path(tempfile.mkdtemp()) / "model"
-    d = cfg.data
-    splits = generate_splits(d.seed, d.levels, 50, 2000, d.first_max, d.term_max)
+    splits = generate_splits(cfg.data.seed, cfg.data.arith.model_copy(update={"test_per_level": 50, "train_size": 2000}))
     tok = save_tokenizer((f"{r['problem']} {r['solution']}" for r in splits["train"]), out)
     a = cfg.models["tiny-llama"].tiny
     model = build_tiny_llama(tok, a.hidden_size, a.num_layers, a.num_heads, a.num_kv_heads, a.intermediate_size, a.max_positions, 0)
@@ -81,8 +80,7 @@ def sampler_vs_generate(model_dir: Path, batch: int, length: int, repeats: int) 
 
 
 def train_step_breakdown(cfg, model_dir: Path, steps: int) -> None:
-    d = cfg.data
-    rows = generate_splits(d.seed, d.levels, 10, 5000, d.first_max, d.term_max)["train"]
+    rows = generate_splits(cfg.data.seed, cfg.data.arith.model_copy(update={"test_per_level": 10, "train_size": 5000}))["train"]
     records = to_records(get_spec("arith-train"), rows, seed=0, source="benchmark")
     run = build_run(model_dir, records, {"controller": "fixed", "temperature": 1.0}, cfg.train, seed=0)
     parts: dict[str, list[float]] = {"rollout": [], "score": [], "log-prob recompute (no grad)": [], "update (fwd + bwd + step)": []}

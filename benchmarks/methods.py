@@ -66,8 +66,7 @@ def step_costs(steps: int, warmup: int) -> None:
     cfg = load_config("configs/tiny.yaml")
     if not BASE.exists():
         raise SystemExit(f"{BASE} is missing: run the pipeline first (make run) or `snakemake --cores 2 {BASE}`")
-    d = cfg.data
-    records = generate_splits(d.seed, d.levels, 10, 5000, d.first_max, d.term_max)["train"]
+    records = generate_splits(cfg.data.seed, cfg.data.arith.model_copy(update={"test_per_level": 10, "train_size": 5000}))["train"]
     runs, clocks = {}, {}
     for name in cfg.methods:
         torch.manual_seed(0)

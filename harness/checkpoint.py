@@ -1,24 +1,106 @@
 """Training checkpoints: the model in Hugging Face format plus everything needed to continue
-exactly (optimizer, scheduler, temperature controller, data order and every RNG).
+exactly (optimizer, scheduler, temperature controller, data order and every RNG), keyed to the
+run they belong to.
 
-Layout: {run_dir}/checkpoints/step_000050/{model.safetensors, config.json, trainer_state.pt}.
-A checkpoint directory appears only once complete (written aside, then renamed).
+Layout: {run_dir}/checkpoints/step_000050/{model.safetensors, config.json, trainer_state.pt,
+run_key.json}. A checkpoint directory appears only once complete (written aside, then renamed).
+
+The key is everything that determines the trajectory: the resolved training config (but the
+fields of EXECUTION_FIELDS: a run resumes under another checkpoint period or process count),
+the method's spec, the seed, the prompt format, a fingerprint of the base model's files and one
+of the training records, and TRAINER_FORMAT. A checkpoint whose key differs from the run's is
+never resumed: it would finish another configuration's run and record this one's config.
+The code revision is not part of the key (a fix elsewhere must not throw away days of
+training); it is stored with the key, and a resume across revisions says so in run.json.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import random
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from transformers import PreTrainedModel
 
-from harness.io import atomic_path
+from harness.config import ConfigError, TrainConfig
+from harness.io import atomic_path, fingerprint_files, fingerprint_json, git_revision
 
 STATE_FILE = "trainer_state.pt"
+KEY_FILE = "run_key.json"
+# Bump when a change to the trainer makes a resumed step compute something the saved run would
+# not have (or changes what trainer_state.pt holds): older checkpoints are then not resumed.
+TRAINER_FORMAT = 1
+PROVENANCE_FILES = ("run.json", "*.jsonl")  # describe a model directory without defining it
+StalePolicy = Literal["refuse", "discard"]
+log = logging.getLogger(__name__)
+
+
+class StaleCheckpointError(ConfigError):
+    """A run directory holds a checkpoint of another run configuration."""
+
+
+def run_key(
+    base_dir: Path, train_records: list[dict], method: dict[str, Any], cfg: TrainConfig, seed: int, prompt_format: str
+) -> dict[str, Any]:
+    """What a checkpoint of this run must have been written by (see the module docstring)."""
+    return {
+        "trainer_format": TRAINER_FORMAT,
+        "train": cfg.result_fields(),
+        "method": method,
+        "seed": seed,
+        "prompt_format": prompt_format,
+        "base_model": fingerprint_files(base_dir, PROVENANCE_FILES),
+        "train_data": fingerprint_json(train_records),
+    }
+
+
+def key_differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
+    """'field: saved -> current' for every leaf that differs, with dotted paths."""
+    out = []
+    for name in sorted({*saved, *current}, key=str):
+        a, b = saved.get(name, "(absent)"), current.get(name, "(absent)")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += key_differences(a, b, f"{prefix}{name}.")
+        elif a != b:
+            out.append(f"{prefix}{name}: {a!r} -> {b!r}")
+    return out
+
+
+def saved_key(checkpoint: Path) -> tuple[dict[str, Any], str | None]:
+    """A checkpoint's run key and the code revision that wrote it ({} for an unkeyed one)."""
+    path = Path(checkpoint) / KEY_FILE
+    if not path.exists():
+        return {}, None
+    saved = json.loads(path.read_text())
+    return saved["key"], saved["git_revision"]
+
+
+def check_key(run_dir: Path, checkpoint: Path, key: dict[str, Any], stale: StalePolicy) -> str | None:
+    """None if `checkpoint` belongs to the run `key` describes. Otherwise what differs, or with
+    stale='refuse' (the by-hand default) a StaleCheckpointError saying what to do; the workflow's
+    train job passes 'discard' (Snakemake reruns it when the config changed, having removed that
+    configuration's model output already) and removes the checkpoints (discard_checkpoints)."""
+    saved, _ = saved_key(checkpoint)
+    diffs = key_differences(saved, key) if saved else ["the checkpoint has no run key (written before keys existed)"]
+    if not diffs:
+        return None
+    what = f"{run_dir}: checkpoint {Path(checkpoint).name} was written by another run configuration ({'; '.join(diffs)})"
+    if stale == "refuse":
+        raise StaleCheckpointError(
+            f"{what}. Resuming it would finish that run and label it with this config. To train this "
+            f"configuration from step 0, delete {run_dir}; to keep both, give this one another experiment name."
+        )
+    return what
+
+
+def discard_checkpoints(run_dir: Path, reason: str) -> None:
+    shutil.rmtree(Path(run_dir) / "checkpoints")
+    log.warning("%s; removed it, training this configuration from step 0", reason)
 
 
 def rng_state() -> dict[str, Any]:
@@ -32,14 +114,16 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(
-    run_dir: Path, step: int, model: PreTrainedModel, weights: dict[str, torch.Tensor], state: dict[str, Any], keep: int
+    run_dir: Path, step: int, model: PreTrainedModel, weights: dict[str, torch.Tensor], state: dict[str, Any],
+    keep: int, key: dict[str, Any],
 ) -> Path:
-    """Save `weights` (full, keyed as in `model`) and the trainer state after `step` steps;
-    keep only the newest `keep` checkpoints."""
+    """Save `weights` (full, keyed as in `model`), the trainer state after `step` steps and the
+    run's key; keep only the newest `keep` checkpoints."""
     path = Path(run_dir) / "checkpoints" / f"step_{step:06d}"
     with atomic_path(path) as tmp:
         model.save_pretrained(tmp, state_dict=weights)
         torch.save({"step": step, **state}, tmp / STATE_FILE)
+        (tmp / KEY_FILE).write_text(json.dumps({"key": key, "git_revision": git_revision()}, indent=1) + "\n")
     for old in list_checkpoints(run_dir)[:-keep]:
         shutil.rmtree(old)
     return path

@@ -1,10 +1,13 @@
-"""The papers' qualitative claims as named checks on our results: each says holds, fails or
-inconclusive, with the evidence, so a reproduction is judged on what the papers conclude and
-not only on their numbers.
+"""The papers' qualitative claims as named checks on our results, so a reproduction is judged on
+what the papers conclude and not only on their numbers.
 
-A comparison of two methods holds when the 95% Welch interval of the difference of their seed
-means lies above zero, fails when it lies below, and is inconclusive otherwise (or with fewer
-than two seeds each). Distribution claims use the test named in their evidence.
+A claim that compares methods decides through harness.compare: the paired difference on the
+paper table's column (seeds x problems), with the verdict `better`, `worse`, `equivalent` or
+`undecided`; its evidence gives the paired interval, the unpaired (Welch) interval beside it,
+the minimum detectable difference and the seeds that would detect `statistics.detect` points.
+A claim over several comparisons (two rivals, or several models) combines their verdicts
+(harness.compare.combine). Distribution claims say holds, fails or inconclusive, by the test
+named in their evidence.
 """
 
 from __future__ import annotations
@@ -18,20 +21,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harness.compare import Comparison, Panel, combine, compare
+from harness.comparisons import best, fixed_temperature
 from harness.config import ExperimentConfig
 from harness.io import atomic_path, read_jsonl
-from harness.paper import AVERAGE, table_frame
+from harness.outcomes import generation_paths
+from harness.paper import AVERAGE, Column, column_panel, covered_benchmarks, layout, stand_in, table_methods
+from harness.reported import load_reported
 from harness.temperature.tampo import TampoParams
 
-Verdict = str  # "holds" | "fails" | "inconclusive"
+Verdict = str  # comparisons: harness.compare.Verdict; distributions: "holds" | "fails" | "inconclusive"
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a check reads: per-cell metrics (harness.tables.load_cells), the generations files
-    by (model, method, seed, benchmark), and the training metrics logs by (model, method, seed)."""
+    """What a check reads: the generations files by (model, method, seed, benchmark), and the
+    training metrics logs by (model, method, seed)."""
 
-    cells: pd.DataFrame
     generations: dict[tuple[str, str, int, str], Path]
     train_logs: dict[tuple[str, str, int], Path]
 
@@ -44,49 +50,62 @@ class Claim:
     check: Callable[[ExperimentConfig, Evidence], tuple[Verdict, str]]
 
 
-def compare(a: list[float], b: list[float]) -> tuple[Verdict, str]:
-    """Is mean(a) > mean(b)? Welch 95% interval of the difference of seed means."""
-    if len(a) < 2 or len(b) < 2:
-        return "inconclusive", f"{np.mean(a):.1f} vs {np.mean(b):.1f}: needs 2 or more seeds each"
-    diff = np.mean(a) - np.mean(b)
-    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
-    se = np.sqrt(va + vb)
-    if se == 0:
-        verdict = "holds" if diff > 0 else "fails" if diff < 0 else "inconclusive"
-        return verdict, f"{np.mean(a):.1f} vs {np.mean(b):.1f} (no seed variance)"
-    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))  # Welch-Satterthwaite
-    half = stats.t.ppf(0.975, dof) * se
-    lo, hi = diff - half, diff + half
-    verdict = "holds" if lo > 0 else "fails" if hi < 0 else "inconclusive"
-    return verdict, f"{np.mean(a):.1f} vs {np.mean(b):.1f}, difference {diff:+.1f} [95% CI {lo:+.1f}, {hi:+.1f}]"
+def average_panels(cfg: ExperimentConfig, ev: Evidence, table: str, metric: str) -> dict[str, dict[str, Panel]]:
+    """Per model, our panels of the table's Average column of `metric` for each of the table's
+    methods whose generations are all there."""
+    paper = cfg.reproduces.paper
+    reported = load_reported(paper)
+    _, columns = layout(reported, paper, table)
+    column = Column(AVERAGE, metric)
+    covered = [stand_in(cfg, b)[0] for b in covered_benchmarks(columns, metric)]
+    table_models = set(reported[reported["table"] == table]["model"])
+    out: dict[str, dict[str, Panel]] = {}
+    for model, paper_model in cfg.reproduces.model_names(cfg).items():
+        if paper_model not in table_models:
+            continue
+        out[model] = {
+            method: column_panel(cfg, ev.generations, model, method, column, columns)
+            for method in table_methods(cfg, table)
+            if all((p := ev.generations.get((model, method, s, b))) is not None and p.exists()
+                   for s in cfg.method_seeds(method) for b in covered)
+        }
+    return out
 
 
-def average_by_method(cfg: ExperimentConfig, ev: Evidence, table: str, metric: str) -> dict[str, list[float]]:
-    """Per-seed values of the table's Average column for `metric`, by our method name."""
-    frame = table_frame(cfg, ev.cells, table)
-    frame = frame[(frame["benchmark"] == AVERAGE) & (frame["metric"] == metric)]
-    return {row["method"]: row["values"] for _, row in frame.iterrows() if row["values"]}
+def comparison_text(what: str, a: Panel, b: Panel, c: Comparison) -> str:
+    return f"{what}: {a.per_seed().mean():.1f} vs {b.per_seed().mean():.1f}, {c.text()}"
 
 
 def tampo_beats_best_fixed(cfg: ExperimentConfig, ev: Evidence) -> tuple[Verdict, str]:
-    values = average_by_method(cfg, ev, "table1", "pass@1")
-    fixed = {m: v for m, v in values.items() if m.startswith("grpo-t") and m != "grpo-linear"}
-    if "tampo" not in values or not fixed:
-        return "inconclusive", "needs TAMPO and fixed-temperature GRPO in Table 1"
-    best = max(fixed, key=lambda m: np.mean(fixed[m]))
-    verdict, text = compare(values["tampo"], fixed[best])
-    return verdict, f"Average Pass@1, TAMPO vs the best fixed temperature ({best}): {text}"
+    verdicts, texts = [], []
+    for model, panels in average_panels(cfg, ev, "table1", "pass@1").items():
+        fixed = fixed_temperature(cfg, [m for m in panels if m != "tampo"])
+        if "tampo" not in panels or not fixed:
+            continue
+        rival = best(panels, fixed)
+        c = compare(panels["tampo"], panels[rival], cfg.statistics.margin, cfg.statistics.detect)
+        verdicts.append(c.verdict)
+        texts.append(comparison_text(f"{model}, Average Pass@1, TAMPO vs the best fixed temperature ({rival})",
+                                     panels["tampo"], panels[rival], c))
+    if not verdicts:
+        return "undecided", "needs TAMPO and fixed-temperature GRPO in Table 1, with their generations"
+    return combine(verdicts), "; ".join(texts)
 
 
 def introllm_beats_tampo_and_ead(cfg: ExperimentConfig, ev: Evidence) -> tuple[Verdict, str]:
-    values = average_by_method(cfg, ev, "table1", "avg@8")
     ours = {paper: cfg.reproduces.methods.get(paper, paper) for paper in ("introllm", "tampo-introllm", "ead")}
-    if any(m not in values for m in ours.values()):
-        return "inconclusive", f"needs {sorted(ours.values())} in Table 1"
-    results = [(rival, *compare(values[ours["introllm"]], values[ours[rival]])) for rival in ("tampo-introllm", "ead")]
-    verdicts = {v for _, v, _ in results}
-    verdict = "fails" if "fails" in verdicts else "holds" if verdicts == {"holds"} else "inconclusive"
-    return verdict, "; ".join(f"Average Avg@8, IntroLLM vs {rival}: {text}" for rival, _, text in results)
+    verdicts, texts = [], []
+    for model, panels in average_panels(cfg, ev, "table1", "avg@8").items():
+        if any(m not in panels for m in ours.values()):
+            continue
+        for rival in ("tampo-introllm", "ead"):
+            a, b = panels[ours["introllm"]], panels[ours[rival]]
+            c = compare(a, b, cfg.statistics.margin, cfg.statistics.detect)
+            verdicts.append(c.verdict)
+            texts.append(comparison_text(f"{model}, Average Avg@8, IntroLLM vs {rival}", a, b, c))
+    if not verdicts:
+        return "undecided", f"needs {sorted(ours.values())} in Table 1, with their generations"
+    return combine(verdicts), "; ".join(texts)
 
 
 def t_star_differs_by_advantage_sign(cfg: ExperimentConfig, ev: Evidence) -> tuple[Verdict, str]:
@@ -148,7 +167,7 @@ CLAIMS = [
 def check_claims(cfg: ExperimentConfig, ev: Evidence) -> list[dict]:
     """Every claim of the experiment's paper, checked."""
     out = []
-    for claim in CLAIMS:  # a claim whose methods the experiment lacks says so as inconclusive
+    for claim in CLAIMS:  # a claim whose methods the experiment lacks says so (undecided or inconclusive)
         if claim.paper == cfg.reproduces.paper:
             verdict, evidence = claim.check(cfg, ev)
             out.append({"claim": claim.name, "paper": claim.paper, "statement": claim.statement,
@@ -158,15 +177,12 @@ def check_claims(cfg: ExperimentConfig, ev: Evidence) -> list[dict]:
 
 def claims_for(cfg: ExperimentConfig, eval_paths: list[Path], model_dirs: list[Path], out: Path) -> list[dict]:
     """Check the claims from evaluated cells and trained models (their train_metrics.jsonl)."""
-    from harness.paper import generation_paths
-    from harness.tables import load_cells
-
     logs = {}
     for model_dir in map(Path, model_dirs):
         run = json.loads((model_dir / "run.json").read_text())
         seed_dir = model_dir.parent  # .../{model}/{method}/seed{seed}/model
         logs[(seed_dir.parent.parent.name, seed_dir.parent.name, run["seed"])] = model_dir / "train_metrics.jsonl"
-    results = check_claims(cfg, Evidence(load_cells(eval_paths), generation_paths(eval_paths), logs))
+    results = check_claims(cfg, Evidence(generation_paths(eval_paths), logs))
     write_claims(results, out, f"{cfg.reproduces.paper} claims, checked on {cfg.name}")
     return results
 

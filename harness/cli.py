@@ -9,42 +9,113 @@ Snakemake workflow (which is the way to run many: `snakemake --cores 2`).
   harness tables   --config configs/tiny.yaml --table main
   harness diff     --config configs/tiny-tampo.yaml            (paper tables and their diff)
   harness cell     --config configs/tiny.yaml --model tiny-llama --method tampo --seed 0 --benchmark arith
+  harness power    --config configs/tiny.yaml --seeds 5 --problem-scale 2 --samples 16   (from comparisons.csv)
 Any config value can be overridden with --set key.path=value (YAML value), e.g. --set train.steps=10.
+A run whose overrides change what it computes writes under results/{name}+{hash}/, never into
+the pipeline's cells of results/{name}/ (see `Experiment`).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from harness.config import ExperimentConfig, load_config
+from harness.config import ConfigError, ExperimentConfig, load_config, resolve_includes
+from harness.config_file import parse_config_text, read_config_file
+from harness.io import fingerprint_json
 from harness.jobs import job
+from harness.names import did_you_mean
 from harness.paths import model_dir, path
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Set dotted keys ('train.steps=10') in a parsed config; values are parsed as YAML."""
+    """Set dotted keys ('train.steps=10') in a parsed config; values are parsed as YAML. A key
+    that itself contains dots (a method named grpo-t1.0) is matched whole where it exists."""
     for item in overrides:
         key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set expects key.path=value, got {item!r}")
-        node = raw
-        *parents, leaf = key.split(".")
-        for part in parents:
+        if not sep or not key:
+            raise ConfigError(f"--set expects key.path=value, got {item!r}")
+        node, rest = raw, key
+        while rest not in node and "." in rest:
+            parts = rest.split(".")
+            take = next((n for n in range(len(parts) - 1, 0, -1) if ".".join(parts[:n]) in node), 1)
+            part, rest = ".".join(parts[:take]), ".".join(parts[take:])
             node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(value)
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {key}: {part!r} holds {node!r}, not a mapping of keys")
+        node[rest] = parse_config_text(f"v: {value}", f"--set {key}")["v"] if value.strip() else None
     return raw
 
 
-def _config(args: argparse.Namespace) -> ExperimentConfig:
-    raw = yaml.safe_load(Path(args.config).read_text())
-    return load_config(apply_overrides(raw, args.set))
+@dataclass(frozen=True)
+class Experiment:
+    """A config as run by hand, and where its artefacts go. Without overrides, or with overrides
+    that change nothing a run computes, that is the pipeline's own results/{name}/. Otherwise the
+    run's cells (training, evaluation, tables) go to results/{name}+{hash of the resolved config}/,
+    so a 20-step test run can never stand in for the pipeline's cell; its inputs (datasets,
+    tokenizer, base model) stay the pipeline's while the overrides leave what builds them alone."""
+
+    cfg: ExperimentConfig
+    exp: str  # where this run's cells go
+    inputs_exp: str  # where its datasets, tokenizer and base model are
+
+
+UPSTREAM_FIELDS = {"data", "datasets", "train_set", "models"}  # with eval.benchmarks: what builds the inputs
+
+
+def _upstream(cfg: ExperimentConfig) -> dict[str, Any]:
+    return {**cfg.model_dump(mode="json", include=UPSTREAM_FIELDS), "benchmarks": cfg.eval.benchmarks}
+
+
+def resolve(config: str | Path, overrides: list[str]) -> Experiment:
+    """The experiment a `--config` file and its `--set` overrides describe (see Experiment)."""
+    raw = resolve_includes(read_config_file(config))
+    cfg = load_config(apply_overrides(copy.deepcopy(raw), overrides))
+    if not overrides:
+        return Experiment(cfg, cfg.name, cfg.name)
+    try:
+        file_cfg = load_config(raw)
+    except ConfigError:
+        file_cfg = None  # the overrides repair the file: the pipeline cannot run this config at all
+    if file_cfg is not None and file_cfg.result_fields() == cfg.result_fields():
+        return Experiment(cfg, cfg.name, cfg.name)
+    digest = fingerprint_json(cfg.result_fields())[:8]
+    exp = f"{cfg.name}+{digest}"
+    same_inputs = file_cfg is not None and _upstream(file_cfg) == _upstream(cfg)
+    inputs_exp = file_cfg.name if same_inputs else exp
+    print(f"harness: --set changes the config: this run writes results/{exp}/ (results/{cfg.name}/ is the "
+          f"pipeline's), reading its inputs from results/{inputs_exp}/", file=sys.stderr)
+    return Experiment(cfg, exp, inputs_exp)
+
+
+def _check_names(args: argparse.Namespace, cfg: ExperimentConfig) -> None:
+    """--model, --method, --benchmark, --dataset and --table must name entries of the config."""
+    known = {
+        "model": list(cfg.models),
+        "method": ["base", *cfg.methods, *cfg.ablations],
+        "benchmark": cfg.eval.benchmarks,
+        "dataset": cfg.dataset_names(),
+        # harness tables: the config's tables; harness diff: the paper tables it rebuilds
+        "table": list(cfg.table_rows()) if args.command == "tables" else cfg.reproduces.tables if cfg.reproduces else [],
+    }
+    for arg, names in known.items():
+        value = getattr(args, arg, None)
+        if value is not None and value not in names:
+            raise ConfigError(f"--{arg} {value!r} is not in the config{did_you_mean(value, names)}; allowed: {', '.join(names)}")
 
 
 def main(argv: list[str] | None = None) -> None:
+    try:
+        _main(argv)
+    except ConfigError as err:  # a bad config or argument: the message, without a traceback
+        raise SystemExit(f"harness: {err}") from None
+
+
+def _main(argv: list[str] | None) -> None:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
@@ -69,41 +140,50 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--table", default="main", help="a table of the config's `tables` (default: main)")
     p = sub.add_parser("diff", parents=[common], help="rebuild the paper's tables and diff them against its numbers")
     p.add_argument("--table", help="one table of `reproduces.tables` (default: all)")
+    p = sub.add_parser("power", parents=[common], help="every comparison's MDD and seeds needed at another design")
+    p.add_argument("--seeds", type=int, help="seeds (default: as measured)")
+    p.add_argument("--problem-scale", type=float, default=1.0, help="problems per benchmark times this (default 1)")
+    p.add_argument("--samples", type=int, help="samples per problem (default: as measured)")
+    p.add_argument("--detect", type=float, help="difference in points whose seeds are given (default: statistics.detect)")
     p = sub.add_parser("cell", parents=[common, cell], help="run only what one cell needs, through Snakemake")
     p.add_argument("--benchmark", required=True)
     p.add_argument("--cores", type=int, default=2)
 
     args = parser.parse_args(argv)
-    cfg = _config(args)
-    exp = cfg.name
     if args.command == "cell":
-        raise SystemExit(run_cell(args, cfg))
+        raise SystemExit(run_cell(args, load_config(args.config)))
+    experiment = resolve(args.config, args.set)
+    _check_names(args, experiment.cfg)
     with job(args.threads, None):
-        _dispatch(args, cfg, exp)
+        _dispatch(args, experiment)
 
 
-def _dispatch(args: argparse.Namespace, cfg: ExperimentConfig, exp: str) -> None:
+def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
     from harness import stages
 
-    train_data = path("dataset", exp=exp, dataset=cfg.train_set)
+    cfg, exp, inputs = experiment.cfg, experiment.exp, experiment.inputs_exp
+    train_data = path("dataset", exp=inputs, dataset=cfg.train_set)
     if args.command == "prepare":
         for name in [args.dataset] if args.dataset else cfg.dataset_names():
-            stages.prepare_dataset(cfg, name, path("dataset", exp=exp, dataset=name))
+            stages.prepare_dataset(cfg, name, path("dataset", exp=inputs, dataset=name))
     elif args.command == "tokenizer":
-        stages.build_tokenizer([path("dataset", exp=exp, dataset=d) for d in cfg.dataset_names()], path("tokenizer", exp=exp))
+        datasets = [path("dataset", exp=inputs, dataset=d) for d in cfg.dataset_names()]
+        stages.build_tokenizer(datasets, path("tokenizer", exp=inputs))
     elif args.command == "base-model":
-        stages.base_model(cfg, args.model, path("base_model", exp=exp, model=args.model), train_data, path("tokenizer", exp=exp))
+        out = path("base_model", exp=inputs, model=args.model)
+        stages.base_model(cfg, args.model, out, train_data, path("tokenizer", exp=inputs))
     elif args.command == "train":
         cell = dict(exp=exp, model=args.model, method=args.method, seed=args.seed)
         stages.train_cell(
-            cfg, args.model, args.method, args.seed, path("base_model", exp=exp, model=args.model),
+            cfg, args.model, args.method, args.seed, path("base_model", exp=inputs, model=args.model),
             train_data, path("train_dir", **cell), path("model", **cell), args.stop_after,
         )
     elif args.command == "eval":
         cell = dict(exp=exp, model=args.model, method=args.method, seed=args.seed, benchmark=args.benchmark)
+        policy = path("base_model", exp=inputs, model=args.model) if args.method == "base" else path("model", **cell)
         summary = stages.evaluate_cell(
             cfg, args.model, args.method, args.seed, args.benchmark,
-            model_dir(exp, args.model, args.method, args.seed), path("dataset", exp=exp, dataset=args.benchmark),
+            policy, path("dataset", exp=inputs, dataset=args.benchmark),
             path("eval", **cell), path("generations", **cell),
         )
         from harness.evaluate import FLEXIBLE
@@ -119,8 +199,19 @@ def _dispatch(args: argparse.Namespace, cfg: ExperimentConfig, exp: str) -> None
         if missing:
             raise SystemExit(f"tables: {len(missing)} cells are not evaluated yet, e.g. {missing[0]}")
         stages.make_tables(cfg, args.table, evals, path("table", exp=exp, table=args.table, ext="md").parent)
+    elif args.command == "power":
+        import pandas as pd
+
+        from harness.comparisons import sizing
+
+        csv = path("comparisons", exp=exp, ext="csv")
+        if not csv.exists():
+            raise SystemExit(f"power: {csv} does not exist yet (snakemake builds it: rule statistics)")
+        detect = args.detect or cfg.statistics.detect
+        print(sizing(pd.read_csv(csv), args.seeds, args.problem_scale, args.samples, detect).to_markdown(index=False, floatfmt=".2f"))
     elif args.command == "diff":
-        from harness.paper import table_methods, write_diff_report, write_paper_table
+        from harness.paper import table_methods
+        from harness.reproduction import write_diff_report, write_paper_table
 
         if cfg.reproduces is None:
             raise SystemExit(f"diff: {args.config} has no `reproduces` section (which paper tables it rebuilds)")

@@ -10,28 +10,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from harness.benchmarks.spec import DatasetOverride, get_spec, registry
+from harness.config_file import ConfigError, read_config_file
+from harness.data.arithmetic import ArithConfig
+from harness.data.countdown import CountdownConfig
+from harness.names import check_safe_name, did_you_mean
+from harness.sandbox import ISOLATION_HELP, STRICTEST, Isolation
+from harness.section import Section
 from harness.temperature.base import CONTROLLERS, validate_method
+from harness.validation import error_lines, error_message
+
+__all__ = ["ConfigError", "ExperimentConfig", "load_config"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class DataConfig(Section):
-    """The embedded synthetic arithmetic tasks (harness.data.arithmetic)."""
+    """The embedded synthetic task families (harness.data), one section each, and the seed of
+    their generators (also of real datasets' option shuffles)."""
 
-    seed: int = Field(0, description="seed of the problem generator")
-    levels: list[int] = Field([1, 2, 3, 4, 5], description="difficulty levels = operations per problem")
-    test_per_level: int = Field(400, gt=0, description="distinct test problems per level")
-    train_size: int = Field(50_000, gt=0, description="training records (disjoint from test)")
-    first_max: int = Field(50, description="first term drawn from [1, first_max]")
-    term_max: int = Field(30, description="other terms drawn from [0, term_max] (at most 49)")
+    seed: int = Field(0, description="seed of the problem generators and of option shuffles")
+    arith: ArithConfig = ArithConfig()
+    countdown: CountdownConfig = CountdownConfig()
 
 
 class TinyArchitecture(Section):
@@ -47,7 +49,8 @@ class TinyArchitecture(Section):
 
 
 class PretrainConfig(Section):
-    """Supervised fine-tuning of the tiny base model on worked solutions (answer tokens only)."""
+    """Supervised fine-tuning of the tiny base model on its task family's demonstrations
+    (harness.data; answer tokens only)."""
 
     steps: int = Field(1000, gt=0)
     batch_size: int = Field(64, gt=0)
@@ -55,8 +58,12 @@ class PretrainConfig(Section):
     warmup_ratio: float = Field(0.05, ge=0, lt=1)
     min_lr_ratio: float = Field(0.1, ge=0, le=1, description="cosine decays to lr * min_lr_ratio")
     weight_decay: float = Field(0.0, ge=0)
-    direct_rate: float = Field(
-        0.5, ge=0, le=1, description="share of demonstrations that state only the final answer"
+    micro_batch_size: int = Field(
+        16, gt=0, description="rows per forward pass; a batch is sorted by length first, so little is padding"
+    )
+    ema_decay: float | None = Field(
+        None, ge=0, lt=1, description="save the exponential moving average of the weights (Polyak "
+        "averaging over about 1 / (1 - decay) steps) instead of the last step's; null = the last step's",
     )
     seed: int = 0
 
@@ -111,8 +118,26 @@ class VllmConfig(Section):
     engine_args: dict[str, Any] = Field({}, description="any other vllm.LLM argument, e.g. tensor_parallel_size")
 
 
+def positive_temperature(value: str | float, word: str, meaning: str) -> str | float:
+    """A temperature field that also accepts one word. Logits divided by T <= 0 sample nothing
+    sensible (at T = 0 every response came out empty and was scored as a normal result), so a
+    number must be > 0."""
+    if value == word or (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+        return value
+    raise ValueError(
+        f"{value!r} is not allowed; allowed: a temperature > 0 (e.g. 1.0) or {word!r} ({meaning}); "
+        "greedy decoding (T = 0) is not supported"
+    )
+
+
 Sampler = Literal["torch", "vllm"]
 SAMPLER_HELP = "torch: the KV-cache loop of harness.sampling.torch_sampler (every method); vllm: a vLLM engine (not IntroLLM)"
+
+
+# How a training run executes, not what it computes: a checkpoint resumes under another
+# checkpoint period or number of processes (harness.distributed), so these fields are left out
+# wherever two runs are told apart (checkpoint keys, the results path of a by-hand override).
+EXECUTION_FIELDS = frozenset({"save_every", "keep_checkpoints", "processes", "parallel"})
 
 
 class TrainConfig(Section):
@@ -162,6 +187,16 @@ class TrainConfig(Section):
     save_every: int = Field(50, gt=0, description="checkpoint period in steps")
     keep_checkpoints: int = Field(1, ge=1)
     reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check or program run")
+    sandbox: Isolation = Field(STRICTEST, description=ISOLATION_HELP)
+
+    def result_fields(self) -> dict[str, Any]:
+        """The fields that can change what a run computes (all but EXECUTION_FIELDS)."""
+        return self.model_dump(mode="json", exclude=set(EXECUTION_FIELDS))
+
+    @field_validator("loss_temperature", mode="before")
+    @classmethod
+    def _positive_loss_temperature(cls, value: str | float) -> str | float:
+        return positive_temperature(value, "sampled", "the per-token sampling temperatures")
 
     @model_validator(mode="after")
     def _prompts_split_evenly(self) -> TrainConfig:
@@ -173,15 +208,18 @@ class TrainConfig(Section):
 
 
 class EvalConfig(Section):
-    benchmarks: list[str] = Field(["arith"], description="names in the benchmark registry (harness/benchmarks/specs)")
+    benchmarks: list[str] = Field(
+        ["arith"], min_length=1, description="names in the benchmark registry (harness/benchmarks/specs)"
+    )
     n_samples: int = Field(8, gt=0, description="samples per problem (n of the pass@k estimator)")
-    ks: list[int] = Field([1, 8], description="k of the reported Pass@k")
+    ks: list[int] = Field([1, 8], min_length=1, description="k of the reported Pass@k")
     temperature: float | Literal["method"] = Field(
         1.0, description="a fixed T for every model (TAMPO protocol) or 'method' (IntroLLM protocol)"
     )
     max_new_tokens: int | None = Field(None, gt=0, description="null: each benchmark's registered default")
     batch_size: int = Field(1024, gt=0, description="rows per generation call")
     score_timeout: float = Field(10.0, gt=0, description="seconds per math-verify check or program run")
+    sandbox: Isolation = Field(STRICTEST, description=ISOLATION_HELP)
     limit: int | None = Field(
         None, gt=0, description="evaluate only the first `limit` problems of each prepared benchmark (for a seeded, stratified subset use datasets.<name>.limit)",
     )
@@ -194,12 +232,29 @@ class EvalConfig(Section):
         "native", description="native: the harness's loop; lm_eval: the same sampler and scorers driven by lm-eval"
     )
 
+    @field_validator("temperature", mode="before")
+    @classmethod
+    def _positive_temperature(cls, value: str | float) -> str | float:
+        return positive_temperature(value, "method", "each method's own inference-time temperatures")
+
     @model_validator(mode="after")
     def _ks_within_samples(self) -> EvalConfig:
         bad = [k for k in self.ks if not 1 <= k <= self.n_samples]
         if bad:
             raise ValueError(f"eval.ks {bad} must lie in [1, n_samples={self.n_samples}]")
         return self
+
+
+class StatisticsConfig(Section):
+    """Paired comparisons (harness.compare): the method every other is compared with, the
+    equivalence margin of the verdicts, and the difference whose seed count is reported."""
+
+    reference: str | None = Field(
+        None, description="the method comparisons.md compares every method with; null = the best "
+        "fixed-temperature GRPO method of the main table (harness.comparisons.reference_method)",
+    )
+    margin: float = Field(1.0, gt=0, description="delta, points: `equivalent` when the whole 95% interval lies inside +-delta")
+    detect: float = Field(2.0, gt=0, description="the difference (points) whose seeds needed are reported")
 
 
 class Reproduces(Section):
@@ -222,10 +277,14 @@ class Reproduces(Section):
         return {model: self.models.get(model, model) for model in cfg.models}
 
 
+BASE_LABEL = "base model"
+
+
 class ExperimentConfig(Section):
-    """A method entry is {controller: <name>, <its parameters>..., train: {<TrainConfig
-    overrides for this method>}}; `methods` form the default target, `ablations` a separate
-    one. `tables` maps a table name to its rows (method names, 'base' for the untrained model)."""
+    """A method entry is {controller: <name>, <its parameters>..., label: <how tables name it>,
+    seeds: [...], train: {<TrainConfig overrides for this method>}}; `methods` form the default
+    target, `ablations` a separate one. `tables` maps a table name to its rows (method names,
+    'base' for the untrained model)."""
 
     name: str = Field(description="results/{name}/... holds everything this experiment writes")
     seeds: list[int] = Field(min_length=1)
@@ -241,6 +300,15 @@ class ExperimentConfig(Section):
     eval: EvalConfig = EvalConfig()
     tables: dict[str, list[str]] = Field({}, description="table name -> rows; 'main' defaults to base + methods")
     reproduces: Reproduces | None = Field(None, description="paper tables rebuilt and diffed against reported numbers")
+    statistics: StatisticsConfig = StatisticsConfig()
+
+    @model_validator(mode="after")
+    def _names_are_path_components(self) -> ExperimentConfig:
+        check_safe_name(self.name, "name")
+        for group in ("models", "methods", "ablations", "tables"):
+            for key in getattr(self, group):
+                check_safe_name(key, f"{group}.{key}")
+        return self
 
     @model_validator(mode="after")
     def _datasets_registered(self) -> ExperimentConfig:
@@ -280,17 +348,27 @@ class ExperimentConfig(Section):
             for name, spec in getattr(self, group).items():
                 if name == "base":
                     raise ValueError(f"{group}.base: 'base' is reserved for the untrained model")
-                validate_method(_without_train(spec), f"{group}.{name}")
+                params = validate_method(_without_train(spec), f"{group}.{name}")
                 try:
                     train = self.train_config(name)
                 except ValidationError as err:
-                    raise ValueError(f"{group}.{name}.train: {err}") from None
+                    raise ValueError("; ".join(error_lines(err, TrainConfig, f"{group}.{name}.train"))) from None
+                try:
+                    params.check_run(train.steps)
+                except ValueError as err:
+                    raise ValueError(f"{group}.{name} ({spec['controller']}): {err}") from None
                 self._check_sampler(f"{group}.{name}", spec["controller"], train.sampler)
         known = {"base", *self.methods, *self.ablations}
+        reference = self.statistics.reference
+        if reference is not None and reference not in self.table_rows()["main"]:
+            raise ValueError(f"statistics.reference: {reference!r} is not a row of the main table; "
+                             f"allowed: {self.table_rows()['main']}")
         for table, rows in self.table_rows().items():
             unknown = [m for m in rows if m not in known]
             if unknown:
-                raise ValueError(f"tables.{table}: {unknown} are not methods; allowed: {sorted(known)}")
+                raise ValueError(
+                    f"tables.{table}: {unknown} are not methods{did_you_mean(unknown[0], known)}; allowed: {sorted(known)}"
+                )
         return self
 
     def _check_sampler(self, where: str, controller: str, train_sampler: str) -> None:
@@ -305,15 +383,26 @@ class ExperimentConfig(Section):
             raise ValueError(f"eval.sampler: vllm cannot sample {where}'s own temperatures ({controller} reads hidden "
                              "states); use eval.sampler: torch, or a fixed eval.temperature")
 
+    def result_fields(self) -> dict[str, Any]:
+        """The whole resolved config but the experiment-level EXECUTION_FIELDS."""
+        return {**self.model_dump(mode="json"), "train": self.train.result_fields()}
+
     def method_spec(self, name: str) -> dict[str, Any]:
         spec = self.methods.get(name) or self.ablations.get(name)
         if spec is None:
-            raise KeyError(f"unknown method {name!r}; known: {sorted({*self.methods, *self.ablations})}")
+            known = {*self.methods, *self.ablations}
+            raise ConfigError(f"unknown method {name!r}{did_you_mean(name, known)}; known: {', '.join(sorted(known))}")
         return spec
 
     def controller_spec(self, name: str) -> dict[str, Any]:
         """{controller: ..., params} of a method, without its train overrides."""
         return _without_train(self.method_spec(name))
+
+    def method_label(self, name: str) -> str:
+        """How tables, figures and the README name a method: its `label`, else its name."""
+        if name == "base":
+            return BASE_LABEL
+        return str(self.method_spec(name).get("label", name))
 
     def method_seeds(self, name: str) -> list[int]:
         """The seeds a method runs with: its own `seeds` (e.g. one run of each baseline and three
@@ -346,9 +435,12 @@ class ExperimentConfig(Section):
         return {"main": ["base", *self.methods], **self.tables}
 
 
+EXPERIMENT_KEYS = ("train", "seeds", "label")  # a method entry's keys that are not controller parameters
+
+
 def _without_train(spec: dict[str, Any]) -> dict[str, Any]:
-    """A method's controller spec: its entry without the experiment-level keys train and seeds."""
-    return {k: v for k, v in spec.items() if k not in ("train", "seeds")}
+    """A method's controller spec: its entry without the experiment-level keys (train, seeds, label)."""
+    return {k: v for k, v in spec.items() if k not in EXPERIMENT_KEYS}
 
 
 def resolve_includes(raw: dict[str, Any]) -> dict[str, Any]:
@@ -362,7 +454,7 @@ def resolve_includes(raw: dict[str, Any]) -> dict[str, Any]:
     base_path = REPO_ROOT / include
     if not base_path.exists():
         raise ConfigError(f"include: {base_path} does not exist (paths are relative to the repository root)")
-    return deep_merge(resolve_includes(yaml.safe_load(base_path.read_text())), raw)
+    return deep_merge(resolve_includes(read_config_file(base_path)), raw)
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -379,13 +471,11 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 def load_config(source: Path | str | dict[str, Any]) -> ExperimentConfig:
     """Validate a YAML path or an already-parsed dict (e.g. Snakemake's `config`)."""
-    raw = yaml.safe_load(Path(source).read_text()) if isinstance(source, (str, Path)) else source
+    raw = read_config_file(source) if isinstance(source, (str, Path)) else source
     raw = resolve_includes(raw)
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(f"invalid experiment config:\n{err}") from None
-
-
-class ConfigError(ValueError):
-    """A config that does not validate; the message names every bad field."""
+        message = error_message(err, ExperimentConfig)
+        separator = "\n" if "\n" in message else " "
+        raise ConfigError(f"invalid experiment config:{separator}{message}") from None

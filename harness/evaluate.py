@@ -18,6 +18,7 @@ from harness.metrics import avg_at_n, bootstrap_interval, pass_at_k
 from harness.prompts import PromptFormat, record_prompt_ids
 from harness.sampling.base import Sampler
 from harness.sampling.torch_sampler import draw_seeds
+from harness.sandbox import require
 from harness.temperature.base import TokenPolicy
 
 
@@ -80,10 +81,12 @@ def generate_and_score(
     prompt_format: PromptFormat = "chat",
 ) -> list[dict]:
     """n samples per problem, each scored by its record's scorer: one row per sample."""
+    if any(r["task"] == "code" for r in records):
+        require(cfg.sandbox)  # an unavailable sandbox is refused before generating, so no generation is lost
     prompts = [record_prompt_ids(tokenizer, r, prompt_format) for r in records]
     jobs = [(r, s, p) for r, p in zip(records, prompts) for s in range(cfg.n_samples)]
     generations = generate(sampler, tokenizer, policy, [p for _, _, p in jobs], max_new_tokens, cfg.batch_size)
-    scores = verdicts([r for r, _, _ in jobs], [g.text for g in generations], cfg.score_timeout)
+    scores = verdicts([r for r, _, _ in jobs], [g.text for g in generations], cfg.score_timeout, cfg.sandbox)
     return [sample_row(r, s, g, v) for (r, s, _), g, v in zip(jobs, generations, scores)]
 
 

@@ -1,5 +1,6 @@
 """Figures from training logs and evaluation generations: training curves per method, TAMPO's
-meta-policy and likelihood-optimal temperatures, per-token temperatures and temperature by level.
+meta-policy and likelihood-optimal temperatures, per-token temperatures, temperature by level,
+and pass@k against k per benchmark.
 
 Every function reads only what it is given and draws nothing random (the bootstrap has a fixed
 seed), so a figure is a function of its inputs. A figure whose data is absent is skipped by
@@ -116,6 +117,27 @@ def training_curves(runs: pd.DataFrame, metric: str, out: Path, title: str) -> N
         ax.fill_between(stats.index, stats["min"], stats["max"], color=colors[method], alpha=0.2, lw=0)
     ax.set(xlabel="GRPO step", ylabel=metric.replace("_", " "), title=title)
     ax.legend(fontsize="small", ncol=2 if data["method"].nunique() > 6 else 1)
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def passk_curves(curves: pd.DataFrame, out: Path, title: str) -> None:
+    """Unbiased pass@k against k (harness.passk.passk_curves rows of one benchmark): the mean
+    over seeds per method, shaded between the seeds' min and max."""
+    if curves.empty:
+        raise ValueError("no pass@k curves to draw")
+    colors = _colors(list(curves["method"].unique()))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method, rows in curves.groupby("method", sort=True):
+        stats = rows.groupby("k")["value"].agg(["mean", "min", "max"])
+        ax.plot(stats.index, stats["mean"], color=colors[method], label=method, lw=1.5, marker=".")
+        ax.fill_between(stats.index, stats["min"], stats["max"], color=colors[method], alpha=0.2, lw=0)
+    ax.set(xlabel="k", ylabel="pass@k, % (unbiased, mean over seeds)", title=title)
+    ax.set_xscale("log", base=2)
+    n = int(curves["k"].max())
+    ticks = sorted({2**i for i in range(n.bit_length()) if 2**i <= n} | {n})  # 1, 2, 4, ..., n
+    ax.set_xticks(ticks, [str(k) for k in ticks])
+    ax.legend(fontsize="small", ncol=2 if curves["method"].nunique() > 6 else 1)
     fig.tight_layout()
     _save(fig, out)
 
@@ -300,8 +322,9 @@ def _token_method(summaries: dict[str, Generations]) -> str | None:
 
 
 def make_figures(train_logs: dict[tuple[str, int], Path], generations: dict[str, list[Path]],
-                 out_dir: Path, candidates: Sequence[float] = CANDIDATES) -> list[Path]:
-    """Write every figure the data allows into `out_dir`; return the written paths."""
+                 out_dir: Path, candidates: Sequence[float] = CANDIDATES, passk: pd.DataFrame | None = None) -> list[Path]:
+    """Write every figure the data allows into `out_dir`; return the written paths. `passk`:
+    pass@k curves (harness.passk.passk_curves), one figure per benchmark."""
     out_dir = Path(out_dir)
     runs = load_runs(train_logs)
     written: list[Path] = []
@@ -326,4 +349,7 @@ def make_figures(train_logs: dict[tuple[str, int], Path], generations: dict[str,
     if any(not s.levels.empty for s in summaries.values()):
         _draw_temperature_by_level({m: s.levels for m, s in summaries.items()}, out_dir / "temperature_by_level.png")
         written.append(out_dir / "temperature_by_level.png")
+    for benchmark, rows in ([] if passk is None else passk.groupby("benchmark", sort=True)):
+        passk_curves(rows, out_dir / f"passk_{benchmark}.png", f"{benchmark}: pass@k by method (band: seeds' min to max)")
+        written.append(out_dir / f"passk_{benchmark}.png")
     return written

@@ -3,7 +3,11 @@ step would trust, and every result records what produced it."""
 
 from __future__ import annotations
 
+import fnmatch
+import glob
+import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
@@ -15,16 +19,25 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harness import liveness
+
 PACKAGES = ("torch", "transformers", "tokenizers", "math-verify", "snakemake", "numpy", "pandas")
+OWNER_FILE = ".owner.json"  # in an atomic write's temporary directory: the writing process (harness.liveness)
+log = logging.getLogger(__name__)
 
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling of `path` (file or directory) and move it into place only if
-    the block finishes; on error the temporary is removed and `path` is left untouched."""
+    the block finishes; on error the temporary is removed and `path` is left untouched. A kill
+    leaves the temporary (for a model, a whole checkpoint): the next write of `path` removes
+    every such leftover whose writer is certainly gone."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)) / path.name
+    remove_stale_temporaries(path)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    (tmp_dir / OWNER_FILE).write_text(json.dumps(liveness.this_process()))
+    tmp = tmp_dir / path.name
     try:
         yield tmp
         if path.is_dir():
@@ -32,6 +45,19 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp.parent, ignore_errors=True)
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporaries of earlier writes of `path` whose writing process is gone (killed);
+    those of live writers, and unstamped ones, are kept."""
+    for tmp_dir in Path(path).parent.glob(glob.escape(f".{Path(path).name}.") + "*"):
+        try:
+            owner = json.loads((tmp_dir / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # not a stamped temporary, or its stamp is being written
+        if liveness.is_gone(owner):
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+            log.warning("removed %s, left by a killed write of %s", tmp_dir, path)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -48,6 +74,25 @@ def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
 def read_jsonl(path: Path) -> list[dict]:
     with Path(path).open() as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def fingerprint_files(directory: Path, skip: Iterable[str] = ()) -> str:
+    """sha256 over the names and contents of every file below `directory` but those matching a
+    glob of `skip`: equal for byte-identical copies, wherever they lie and whenever written."""
+    directory = Path(directory)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in directory.rglob("*") if p.is_file()):
+        name = file.relative_to(directory).as_posix()
+        if any(fnmatch.fnmatch(name, pattern) for pattern in skip):
+            continue
+        with file.open("rb") as f:
+            digest.update(f"{name}\0".encode() + hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()
+
+
+def fingerprint_json(value: Any) -> str:
+    """sha256 of a JSON-serialisable value, independent of dict order."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
 def git_revision() -> str:

@@ -9,16 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from harness import numerics
+from harness.config import ExperimentConfig, load_config
 
 
 @contextlib.contextmanager
 def job(threads: int, log_path: str | Path | None) -> Iterator[None]:
-    """Limit torch to `threads` (one under pinned numerics, whatever is asked), check that the
-    pinned kernels are in effect, and send stdout/stderr (progress bars included) to the log."""
-    import torch
-
-    torch.set_num_threads(numerics.job_threads(threads))
-    numerics.check()
+    """Configure torch for the job (harness.numerics.configure: `threads`, one under pinned
+    numerics whatever is asked; denormals flushed), check that the pinned kernels are in effect,
+    and send stdout/stderr (progress bars included) to the log."""
+    numerics.configure(threads)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if log_path is None:
         yield
@@ -30,3 +29,8 @@ def job(threads: int, log_path: str | Path | None) -> Iterator[None]:
 
 def snakemake_job(smk: Any) -> contextlib.AbstractContextManager[None]:
     return job(smk.threads, smk.log[0] if smk.log else None)
+
+
+def experiment(smk: Any) -> ExperimentConfig:
+    """The config of a Snakemake job's experiment (its {exp} wildcard), as the workflow resolved it."""
+    return load_config(smk.config["experiments"][smk.wildcards.exp])

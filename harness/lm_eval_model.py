@@ -17,6 +17,7 @@ harness's scorers. Two ways in:
 from __future__ import annotations
 
 import json
+from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,9 @@ class TempoLM(LM):
         self.batch_size = cfg.eval.batch_size
         generator = torch.Generator().manual_seed(int(sampling_seed) if sampling_seed is not None else seed)
         self.sampler = build_sampler(cfg.eval.sampler, self.model, path, self.tokenizer, generator, cfg.eval.vllm)
-        self.generations: dict[tuple[str, str], Generation] = {}  # (context, text) -> its record
+        # (context, text) -> its generations in sampling order: samples with equal texts may differ
+        # in what else they record (e.g. an empty text from eos alone or from a special token + eos)
+        self.generations: dict[tuple[str, str], deque[Generation]] = defaultdict(deque)
 
     def generate_until(self, requests: list, disable_tqdm: bool = False) -> list[str]:
         """Sample one response per request (lm-eval repeats a request k times for k samples),
@@ -74,7 +77,7 @@ class TempoLM(LM):
             )
             for i, context, generation in zip(rows, contexts, generations):
                 text = truncate(generation.text, settings.get("until") or [])
-                self.generations[(context, text)] = generation
+                self.generations[(context, text)].append(generation)
                 out[i] = text
         return out
 
@@ -113,8 +116,8 @@ def lm_eval_rows(
     for sample in sorted(out["samples"][name], key=lambda s: s["doc_id"]):
         record, (texts,) = json.loads(sample["doc"]["record"]), sample["filtered_resps"]  # one request, k texts
         context = sample["arguments"][0][0]
-        scores = verdicts([record] * len(texts), texts, cfg.eval.score_timeout)
-        rows += [sample_row(record, s, lm.generations[(context, t)], v) for s, (t, v) in enumerate(zip(texts, scores))]
+        scores = verdicts([record] * len(texts), texts, cfg.eval.score_timeout, cfg.eval.sandbox)
+        rows += [sample_row(record, s, lm.generations[(context, t)].popleft(), v) for s, (t, v) in enumerate(zip(texts, scores))]
     aggregate = {k: v for k, v in out["results"][name].items() if isinstance(v, float)}
     return rows, aggregate
 

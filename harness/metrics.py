@@ -26,9 +26,9 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - float(np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
 
-def mean_pass_at_k(correct: Sequence[int], n: int, k: int) -> float:
-    """Mean unbiased pass@k over problems, given correct counts per problem."""
-    return float(np.mean([pass_at_k(n, c, k) for c in correct]))
+def pass_at_k_table(n: int) -> np.ndarray:
+    """(n + 1, n) array: [c, k - 1] = pass@k with c of n correct, for every c and every k."""
+    return np.array([[pass_at_k(n, c, k) for k in range(1, n + 1)] for c in range(n + 1)])
 
 
 def avg_at_n(correct: Sequence[int], n: int) -> float:

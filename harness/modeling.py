@@ -19,6 +19,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from harness.config_file import ConfigError
+
 
 def build_tiny_llama(
     tokenizer: PreTrainedTokenizerBase,
@@ -60,10 +62,24 @@ def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def load_checkpoint(source: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """A transformers checkpoint by hub id or local directory (fp32, as the trainer expects)."""
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    return AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), tokenizer
+CHECKPOINT_HELP = "allowed: a directory holding a transformers checkpoint (config.json, weights, tokenizer), or a hub id such as Qwen/Qwen3-1.7B-Base"
+
+
+def load_checkpoint(source: str, field: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A transformers checkpoint by hub id or local directory (fp32, as the trainer expects).
+    transformers takes a directory that does not exist for a hub id and answers with a message
+    about repositories; here a value written as a path (/..., ./..., ~/..., a/b/c) must be a
+    directory, and a failed load names the config `field`."""
+    path = Path(source).expanduser()
+    if not path.is_dir() and (source.startswith(("/", ".", "~")) or source.count("/") > 1 or source.endswith("/")):
+        raise ConfigError(f"{field}: {source!r} is not an existing directory; {CHECKPOINT_HELP}")
+    location = str(path) if path.is_dir() else source
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location)
+        return AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32), tokenizer
+    except (OSError, ValueError) as err:  # hub errors are either (offline, unknown id, invalid id)
+        what = "the directory" if path.is_dir() else "no such directory, and the hub"
+        raise ConfigError(f"{field}: {source!r}: {what} gave no checkpoint ({str(err).splitlines()[0]}); {CHECKPOINT_HELP}") from None
 
 
 def gguf_path(package: str | None, directory: str | None, file: str) -> Path:

@@ -88,6 +88,18 @@ def job_threads(requested: int) -> int:
     return JOB_THREADS if mode() == "pinned" else max(1, requested)
 
 
+def configure(threads: int) -> None:
+    """A job's torch settings, then `check`: its thread count (`job_threads`) and denormal floats
+    flushed to zero. A temperature near 0.1 (EAD's tail) makes softmax produce denormals, which
+    every later op touches at a fraction of full speed; flushed, they are exact zeros, the same
+    on every machine (x86 FTZ/DAZ)."""
+    import torch
+
+    torch.set_num_threads(job_threads(threads))
+    torch.set_flush_denormal(True)
+    check()
+
+
 def mkl_branch() -> str | None:
     """The code branch MKL really runs (it may differ from MKL_CBWR: see the module doc), or
     None where this torch build does not expose MKL's service functions."""
@@ -128,9 +140,17 @@ def state() -> dict[str, Any]:
         "aten_capability": torch.backends.cpu.get_cpu_capability(),
         "mkl_branch": mkl_branch(),
         "torch_threads": torch.get_num_threads(),
+        "denormals_flushed": _denormals_flushed(),
         "cpu": cpu(),
         "libc": "-".join(platform.libc_ver()),
     }
+
+
+def _denormals_flushed() -> bool:
+    """Whether this thread's float unit flushes denormals (x86 MXCSR's FTZ and DAZ bits)."""
+    import torch
+
+    return bool(torch.tensor([1e-39], dtype=torch.float32).item() == 0.0)
 
 
 def check() -> None:

@@ -1,5 +1,5 @@
-"""A paper's tables rebuilt from our per-cell metric files, in the paper's layout, and the diff
-of every cell against the number the paper reports.
+"""A paper's tables rebuilt from our per-cell metric files, in the paper's layout (the diff
+against the numbers the paper reports is harness.reproduction).
 
 The layout of a table is read off the reported numbers themselves (harness/reported): its rows
 (in the paper's order, each with the method it maps to), its columns (benchmark x metric, in
@@ -11,17 +11,16 @@ e.g. `aime24: arith@5`, the hardest level of the synthetic benchmark).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from harness.compare import Panel
 from harness.config import ExperimentConfig
-from harness.io import atomic_path, read_jsonl
-from harness.metrics import bootstrap_interval, mean_pass_at_k, t_interval
+from harness.io import atomic_path
+from harness.outcomes import Cell, panel
 from harness.reported import load_reported
 
 AVERAGE = "avg"
@@ -98,6 +97,24 @@ def covered_benchmarks(columns: list[Column], metric: str) -> list[str]:
     return [c.benchmark for c in columns if c.metric == metric and c.benchmark != AVERAGE]
 
 
+def column_panel(cfg: ExperimentConfig, generations: dict[Cell, Path], model: str, method: str, column: Column,
+                 columns: list[Column], seeds: list[int] | None = None) -> Panel:
+    """Our per-(seed, problem) values of one column of a paper table (harness.outcomes), on the
+    method's seeds (or `seeds`); a reported gain is the method's Pass@1 less the baseline's,
+    paired on the seeds both have."""
+    seeds = cfg.method_seeds(method) if seeds is None else seeds
+    if column.metric == GAIN:
+        if cfg.reproduces.baseline is None:
+            raise ValueError("reported gains need reproduces.baseline: the method they are over")
+        pass1 = Column(column.benchmark, "pass@1")
+        common = [s for s in seeds if s in cfg.method_seeds(cfg.reproduces.baseline)]
+        ours = column_panel(cfg, generations, model, method, pass1, columns, common)
+        return ours - column_panel(cfg, generations, model, cfg.reproduces.baseline, pass1, columns, common)
+    benchmarks = covered_benchmarks(columns, column.metric) if column.benchmark == AVERAGE else [column.benchmark]
+    items = [stand_in(cfg, b) for b in benchmarks]
+    return panel(generations, model, method, seeds, items, our_metric(column.metric, cfg))
+
+
 def table_frame(cfg: ExperimentConfig, cells: pd.DataFrame, table: str) -> pd.DataFrame:
     """Long form of one rebuilt table: one row per (model, row, column) with our seed values."""
     paper = cfg.reproduces.paper
@@ -120,7 +137,7 @@ def table_frame(cfg: ExperimentConfig, cells: pd.DataFrame, table: str) -> pd.Da
                 values = cell_values(cfg, cells, model, ours, column, covered, seed)
                 out.append({"model": model, "paper_model": paper_model, "row_label": label, "method": ours,
                             "benchmark": column.benchmark, "metric": column.metric, "column": column.label,
-                            "values": values})
+                            "values": values, "seed_list": cfg.method_seeds(ours) if seed is None else [seed]})
     return pd.DataFrame(out)
 
 
@@ -164,97 +181,10 @@ def write_table(cfg: ExperimentConfig, cells: pd.DataFrame, table: str, stem: Pa
         tmp.write_text(formatted(frame, "latex").to_latex(index=False, escape=False, caption=title))
     numbers = frame.assign(mean=[np.mean(v) if v else np.nan for v in frame["values"]],
                            std=[np.std(v, ddof=1) if len(v) > 1 else np.nan for v in frame["values"]],
-                           seeds=[len(v) for v in frame["values"]]).drop(columns="values")
+                           seeds=[len(v) for v in frame["values"]]).drop(columns=["values", "seed_list"])
     with atomic_path(stem.with_suffix(".csv")) as tmp:
         numbers.to_csv(tmp, index=False)
     return frame
-
-
-# ---------------------------------------------------------------- diff against the paper
-
-
-def problem_interval(cfg: ExperimentConfig, generations: dict[tuple[str, str, int, str], Path], model: str,
-                     method: str, column: Column) -> tuple[float, float]:
-    """95% bootstrap interval over problems of our seed-mean value, from the generations
-    (NaN for averages over benchmarks, whose problems are not exchangeable)."""
-    if column.benchmark == AVERAGE or column.metric == GAIN:
-        return (np.nan, np.nan)
-    name, level = stand_in(cfg, column.benchmark)
-    per_problem: dict[str, list[float]] = {}
-    k = None if column.metric in ("pass@1", "accuracy") or column.metric.startswith("avg@") else int(column.metric[5:])
-    for seed in cfg.method_seeds(method):
-        path = generations.get((model, method, seed, name))
-        if path is None or not path.exists():
-            return (np.nan, np.nan)
-        counts: dict[str, list[int]] = {}
-        for row in read_jsonl(path):
-            if level == "all" or str(row["level"]) == level:
-                counts.setdefault(row["id"], []).append(int(row["correct"] > 0))
-        for pid, c in counts.items():
-            value = np.mean(c) if k is None else mean_pass_at_k([sum(c)], len(c), k)
-            per_problem.setdefault(pid, []).append(100.0 * value)
-    if not per_problem:
-        return (np.nan, np.nan)
-    return bootstrap_interval([np.mean(v) for v in per_problem.values()])
-
-
-def diff_frame(cfg: ExperimentConfig, cells: pd.DataFrame, table: str,
-               generations: dict[tuple[str, str, int, str], Path]) -> pd.DataFrame:
-    """Every reported cell of the table next to ours: delta, 95% t-interval over seeds,
-    95% bootstrap interval over problems, and whether the reported value lies inside each."""
-    paper = cfg.reproduces.paper
-    reported = load_reported(paper)
-    reported = reported[reported["table"] == table]
-    ours = table_frame(cfg, cells, table)
-    _, columns = layout(load_reported(paper), paper, table)
-    by_label = {c.label: c for c in columns}
-    rows = []
-    for _, cell in ours.iterrows():
-        match = reported[(reported["row_label"] == cell["row_label"]) & (reported["model"] == cell["paper_model"])
-                         & (reported["benchmark"] == cell["benchmark"]) & (reported["metric"] == cell["metric"])]
-        if match.empty:
-            continue
-        values = cell["values"]
-        mean = float(np.mean(values)) if values else np.nan
-        seed_lo, seed_hi = t_interval(values) if len(values) > 1 else (np.nan, np.nan)
-        boot_lo, boot_hi = problem_interval(cfg, generations, cell["model"], cell["method"], by_label[cell["column"]])
-        value = float(match["value"].iloc[0])
-        rows.append({
-            "table": table, "model": cell["paper_model"], "row": cell["row_label"], "method": cell["method"],
-            "benchmark": cell["benchmark"], "metric": cell["metric"], "reported": value, "ours": mean,
-            "delta": mean - value, "seeds": len(values), "seed_ci_low": seed_lo, "seed_ci_high": seed_hi,
-            "in_seed_ci": bool(seed_lo <= value <= seed_hi) if not np.isnan(seed_lo) else None,
-            "problem_ci_low": boot_lo, "problem_ci_high": boot_hi,
-            "in_problem_ci": bool(boot_lo <= value <= boot_hi) if not np.isnan(boot_lo) else None,
-        })
-    return pd.DataFrame(rows)
-
-
-def write_diff(frame: pd.DataFrame, stem: Path, title: str) -> None:
-    """{stem}.md (a readable report) and {stem}.csv / .json (machine-readable)."""
-    def interval(lo: float, hi: float) -> str:
-        return "–" if np.isnan(lo) else f"[{lo:.1f}, {hi:.1f}]"
-
-    def inside(flag: object) -> str:
-        return "–" if flag is None or (isinstance(flag, float) and np.isnan(flag)) else ("yes" if flag else "no")
-
-    shown = pd.DataFrame({
-        "model": frame["model"], "row": frame["row"], "benchmark": frame["benchmark"], "metric": frame["metric"],
-        "reported": frame["reported"].map("{:.1f}".format), "ours": frame["ours"].map("{:.1f}".format),
-        "delta": frame["delta"].map("{:+.1f}".format),
-        "95% CI seeds": [interval(a, b) for a, b in zip(frame["seed_ci_low"], frame["seed_ci_high"])],
-        "reported in": [inside(f) for f in frame["in_seed_ci"]],
-        "95% CI problems": [interval(a, b) for a, b in zip(frame["problem_ci_low"], frame["problem_ci_high"])],
-        "reported in ": [inside(f) for f in frame["in_problem_ci"]],
-    })
-    inside_any = frame["in_seed_ci"].fillna(False).astype(bool) | frame["in_problem_ci"].fillna(False).astype(bool)
-    summary = f"{int(inside_any.sum())} of {len(frame)} reported values lie inside one of our 95% intervals."
-    with atomic_path(stem.with_suffix(".md")) as tmp:
-        tmp.write_text(f"# {title}\n\n{summary}\n\n" + shown.to_markdown(index=False, disable_numparse=True) + "\n")
-    with atomic_path(stem.with_suffix(".csv")) as tmp:
-        frame.to_csv(tmp, index=False)
-    with atomic_path(stem.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps(json.loads(frame.to_json(orient="records")), indent=1) + "\n")
 
 
 def table_methods(cfg: ExperimentConfig, table: str) -> list[str]:
@@ -263,29 +193,3 @@ def table_methods(cfg: ExperimentConfig, table: str) -> list[str]:
     known = {"base", *cfg.methods, *cfg.ablations}
     methods = [m for _, r in rows if (m := cfg.reproduces.methods.get(r, r)) in known]
     return list(dict.fromkeys([*methods, *([cfg.reproduces.baseline] if cfg.reproduces.baseline else [])]))
-
-
-def write_paper_table(cfg: ExperimentConfig, table: str, eval_paths: list[Path], table_stem: Path, diff_stem: Path) -> None:
-    """The rebuilt table (md, tex, csv) and its diff against the paper (md, csv, json)."""
-    from harness.tables import load_cells
-
-    cells = load_cells(eval_paths)
-    write_table(cfg, cells, table, table_stem)
-    title = f"{cfg.reproduces.paper} {table}: ours ({cfg.name}) against the paper"
-    write_diff(diff_frame(cfg, cells, table, generation_paths(eval_paths)), diff_stem, title)
-
-
-def generation_paths(eval_paths: Iterable[Path]) -> dict[tuple[str, str, int, str], Path]:
-    """(model, method, seed, benchmark) -> the generations file next to each cell's metrics."""
-    out = {}
-    for path in map(Path, eval_paths):
-        cell = json.loads(path.read_text())
-        out[(cell["model"], cell["method"], cell["seed"], cell["benchmark"])] = path.with_suffix(".generations.jsonl")
-    return out
-
-
-def write_diff_report(diff_paths: list[Path], out: Path) -> None:
-    """One Markdown report of every table's diff, in the order given."""
-    sections = [Path(p).read_text().replace("# ", "## ", 1) for p in diff_paths]  # each file opens with its title
-    with atomic_path(out) as tmp:
-        tmp.write_text("# Ours against the papers' reported numbers\n\n" + "\n".join(sections))

@@ -21,10 +21,14 @@ PATTERNS = {
     "table": ROOT + "/tables/{table}.{ext}",
     "paper_table": ROOT + "/paper/{ptable}.{ext}",  # a paper's table rebuilt in its layout (md, tex, csv)
     "diff": ROOT + "/diff/{ptable}.{ext}",  # that table against the reported numbers (md, csv, json)
+    "ordering": ROOT + "/diff/{ptable}_ordering.csv",  # the paper's order of methods, pair by pair, against ours
+    "comparisons": ROOT + "/tables/comparisons.{ext}",  # every method against the reference, paired (md, csv)
+    "passk": ROOT + "/tables/passk.{ext}",  # unbiased pass@k for every k from 1 to n (md, csv)
     "diff_report": ROOT + "/diff.md",  # every table's diff, one report
     "efficiency": ROOT + "/paper/efficiency.{ext}",  # IntroLLM Table 3 measured on the first model (md, csv)
     "figures": ROOT + "/figures/{model}",  # training curves, temperatures, TAMPO and IntroLLM analyses (PNG)
     "claims": ROOT + "/claims.md",  # the paper's qualitative claims checked on our results (+ claims.json)
+    "run_record": "results/run.json",  # the last invocation that produced results: wall time, machine, numerics
     "log": "logs/{exp}/{name}.log",
 }
 

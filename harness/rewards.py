@@ -1,47 +1,46 @@
-"""Verifiable math reward: the last ``\\boxed{...}`` of a response checked against the gold
-answer with math-verify (gold first), under a hard timeout.
+"""Verifiable math reward: the answer of a response (its last box, harness.answers) checked
+against the gold answer with math-verify (gold first), under a hard timeout. Any answer gets a
+verdict.
 
-math-verify's timeouts use signal.alarm, which only works in a process's main thread. So the
-checks run in a pebble worker process, in its main thread, where math-verify's own per-answer
-timeouts work; pebble additionally kills the worker if a whole batch overruns, after which the
-batch is re-checked one answer per task so that only the culprit scores 0. Whatever thread or
-process the caller runs in, a pathological expression costs one answer, never the caller.
+An answer beyond the limits of harness.answer_limits (length, nesting, numbers too large to
+hold) is wrong without being parsed. The others are checked in a pool of pebble worker
+processes, one task per answer, so that one slow answer holds one worker and the rest of the
+batch goes on in the others. math-verify's timeouts use signal.alarm, which only works in a
+process's main thread, as in a worker; what they cannot interrupt (a long computation in C)
+pebble stops by killing the worker. An answer whose check overruns, kills its worker or raises
+scores 0, whatever thread or process the caller runs in.
 Results are memoised on (gold, answer): repeated answers, the common case in RL, are free;
-pairs of integer literals are compared by value without a round trip to the worker.
+pairs of integer literals are compared as digit strings without a round trip to the workers.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing.util
+import os
 import re
 from collections.abc import Callable
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future
 
-from pebble import ProcessExpired, ProcessPool
+from pebble import ProcessPool
 
+from harness.answer_limits import exceeds_limits
 from harness.answers import last_boxed
 
+WORKERS = max(2, min(4, os.cpu_count() or 1))
+log = logging.getLogger(__name__)
 _pool: ProcessPool | None = None
 _cache: dict[tuple[str, str], bool] = {}
 
 
-def _verify_batch(pairs: list[tuple[str, str]], timeout: float) -> list[bool]:
-    """Runs in the worker's main thread: math-verify with its own timeouts."""
+def _verify(gold: str, answer: str, timeout: float) -> bool:
+    """Runs in a worker's main thread: math-verify with its own timeouts."""
     from math_verify import parse, verify
 
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
     seconds = max(1, round(timeout))
-    return [
-        bool(
-            verify(
-                parse(f"${gold}$", parsing_timeout=seconds),
-                parse(f"\\boxed{{{answer}}}", parsing_timeout=seconds),
-                timeout_seconds=seconds,
-            )
-        )
-        for gold, answer in pairs
-    ]
+    gold_parsed = parse(f"${gold}$", parsing_timeout=seconds)
+    return bool(verify(gold_parsed, parse(f"\\boxed{{{answer}}}", parsing_timeout=seconds), timeout_seconds=seconds))
 
 
 def _stop(pool: ProcessPool) -> None:
@@ -52,7 +51,7 @@ def _stop(pool: ProcessPool) -> None:
 def _pool_instance() -> ProcessPool:
     global _pool
     if _pool is None or not _pool.active:
-        _pool = ProcessPool(max_workers=1)
+        _pool = ProcessPool(max_workers=WORKERS)
         # Stopped at exit, before multiprocessing joins child processes: a process started by
         # multiprocessing (e.g. a training rank) runs no atexit hooks and would wait for the
         # worker forever.
@@ -60,39 +59,50 @@ def _pool_instance() -> ProcessPool:
     return _pool
 
 
-def _run(pairs: list[tuple[str, str]], timeout: float) -> list[bool] | None:
-    """Check `pairs` in the worker; None if the worker overran or died."""
-    budget = 3 * timeout * len(pairs) + 30  # parse gold + parse answer + verify, plus start-up
-    future = _pool_instance().schedule(_verify_batch, args=(pairs, timeout), timeout=budget)
+def _outcome(future: Future) -> bool:
+    """A task's verdict; False if it overran, its worker died, or math-verify raised."""
     try:
         return future.result()
-    except (FutureTimeout, ProcessExpired):
-        return None
+    except Exception as err:  # overran (TimeoutError), its worker died (ProcessExpired), or math-verify raised
+        log.warning("math-verify gave no verdict (%s); the answer is scored wrong", type(err).__name__)
+        return False
 
 
-INTEGER = re.compile(r"-?\d+")
+def _run(pairs: list[tuple[str, str]], timeout: float) -> list[bool]:
+    """Check `pairs` across the pool, one task each, concurrently."""
+    budget = 3 * timeout + 30  # parse gold + parse answer + verify, plus a worker's start-up
+    futures = [_pool_instance().schedule(_verify, args=(*pair, timeout), timeout=budget) for pair in pairs]
+    return [_outcome(future) for future in futures]
+
+
+INTEGER = re.compile(r"(-?)0*(\d+)")
 
 
 def _integer_verdict(gold: str, answer: str) -> bool | None:
-    """Two integer literals are equivalent iff their values are equal: decided here without
-    math-verify (which would agree); None for anything else."""
-    if INTEGER.fullmatch(gold) and INTEGER.fullmatch(answer):
-        return int(gold) == int(answer)
-    return None
+    """Two integer literals are equivalent iff sign and digits agree after leading zeros
+    (-0 = 0): decided here without math-verify (which would agree) and without int(), which
+    refuses more than 4,300 digits; None for anything else."""
+    a, b = INTEGER.fullmatch(gold), INTEGER.fullmatch(answer)
+    if a is None or b is None:
+        return None
+    return (a[2] == b[2]) and (a[1] == b[1] or a[2] == "0")
+
+
+def _verdict_without_math_verify(gold: str, answer: str) -> bool | None:
+    if (verdict := _integer_verdict(gold, answer)) is not None:
+        return verdict
+    return False if exceeds_limits(gold, answer) else None
 
 
 def verify_answers(pairs: list[tuple[str, str]], timeout: float = 5.0) -> list[bool]:
-    """math-verify each (gold, answer) pair, memoised; an answer that cannot be checked in
-    time counts as wrong (as math-verify itself returns False on timeout)."""
+    """math-verify each (gold, answer) pair, memoised; an answer beyond the limits of
+    harness.answer_limits, or that cannot be checked in time, counts as wrong (as math-verify
+    itself returns False on timeout)."""
     for pair in pairs:
-        if pair not in _cache and (verdict := _integer_verdict(*pair)) is not None:
+        if pair not in _cache and (verdict := _verdict_without_math_verify(*pair)) is not None:
             _cache[pair] = verdict
     todo = sorted({p for p in pairs if p not in _cache})
-    if todo:
-        results = _run(todo, timeout)
-        if results is None:  # isolate the answer that hung or crashed the worker
-            results = [bool((_run([p], timeout) or [False])[0]) for p in todo]
-        _cache.update(zip(todo, results))
+    _cache.update(zip(todo, _run(todo, timeout)))
     return [_cache[p] for p in pairs]
 
 

@@ -12,8 +12,9 @@ import torch
 from harness import distributed
 from harness.benchmarks import get_spec, load_benchmark
 from harness.benchmarks.load import apply_limit, to_records
+from harness.checkpoint import StalePolicy
 from harness.config import ExperimentConfig
-from harness.data.arithmetic import demonstration, generate_splits
+from harness.data import demonstrations, generate_splits
 from harness.data.tokenizer import save_tokenizer
 from harness.evaluate import generate_and_score, summarize
 from harness.io import atomic_path, provenance, read_jsonl, write_json, write_jsonl
@@ -29,10 +30,11 @@ def prepare_dataset(cfg: ExperimentConfig, name: str, out: Path) -> None:
     embedded setting, else read from the hub, a local path or a package."""
     spec = get_spec(name)
     override = cfg.datasets.get(name)
-    if spec.source.synthetic:
-        d = cfg.data
-        rows = generate_splits(d.seed, d.levels, d.test_per_level, d.train_size, d.first_max, d.term_max)[spec.source.synthetic]
-        records = apply_limit(to_records(spec, rows, d.seed, "the synthetic generator"), override, d.seed, name)
+    if (synthetic := spec.source.synthetic) is not None:
+        rows = generate_splits(synthetic.generator, cfg.data.seed, getattr(cfg.data, synthetic.generator))[synthetic.split]
+        records = apply_limit(
+            to_records(spec, rows, cfg.data.seed, f"the {synthetic.generator} generator"), override, cfg.data.seed, name
+        )
     else:
         records = load_benchmark(spec, override, cfg.data.seed)
     write_jsonl(out, records)
@@ -55,7 +57,7 @@ def base_model(cfg: ExperimentConfig, model_name: str, out_dir: Path, train_path
     if spec.gguf is not None:
         model, tokenizer = load_gguf(gguf_path(spec.gguf.package, spec.gguf.path, spec.gguf.file))
     else:
-        model, tokenizer = load_checkpoint(spec.checkpoint)
+        model, tokenizer = load_checkpoint(spec.checkpoint, f"models.{model_name}.checkpoint")
     with atomic_path(out_dir) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
@@ -74,12 +76,15 @@ def pretrain(cfg: ExperimentConfig, model_name: str, train_path: Path, tokenizer
         tokenizer, arch.hidden_size, arch.num_layers, arch.num_heads, arch.num_kv_heads,
         arch.intermediate_size, arch.max_positions, arch.init_seed,
     )
-    direct_rate = spec.pretrain.direct_rate
+    synthetic = get_spec(cfg.train_set).source.synthetic
+    if synthetic is None:
+        raise ValueError(f"models.{model_name}.tiny: a tiny model is pre-trained on an embedded task family, "
+                         f"but train_set {cfg.train_set!r} is not one (e.g. arith-train, countdown-train)")
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         final = sft(
             model, tokenizer, read_jsonl(train_path), spec.pretrain, tmp / "pretrain_metrics.jsonl",
-            solution=lambda record, rng: demonstration(record, rng, direct_rate),
+            solution=demonstrations(synthetic.generator, getattr(cfg.data, synthetic.generator)),
         )
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
@@ -89,11 +94,13 @@ def pretrain(cfg: ExperimentConfig, model_name: str, train_path: Path, tokenizer
 
 def train_cell(
     cfg: ExperimentConfig, model: str, method: str, seed: int, base_dir: Path, train_path: Path, run_dir: Path,
-    out_dir: Path, stop_after: int | None = None,
+    out_dir: Path, stop_after: int | None = None, stale: StalePolicy = "refuse",
 ) -> None:
+    """GRPO-train one cell; `stale`: what to do with a checkpoint of another run configuration
+    in `run_dir` (harness.checkpoint: refused by hand, discarded by the workflow's train job)."""
     train_cfg = cfg.train_config(method)
     args = (base_dir, read_jsonl(train_path), cfg.controller_spec(method), train_cfg, seed, run_dir,
-            out_dir, cfg.model_dump(mode="json"), stop_after, cfg.models[model].prompt_format)
+            out_dir, cfg.model_dump(mode="json"), stop_after, cfg.models[model].prompt_format, stale)
     distributed.launch(train, args, train_cfg.processes)
 
 
@@ -114,7 +121,7 @@ def evaluate_cell(
 ) -> dict:
     """Sample n responses per problem, score them, and write metrics and generations; the
     engine (native loop or lm-eval) changes who drives generation, not what is computed."""
-    eval_seed = seed * 1_000_003 + zlib.crc32(benchmark.encode())  # distinct per cell, reproducible
+    eval_seed = seed * 1_000_003 + zlib.crc32(benchmark.encode())  # per (seed, benchmark), the same for every method
     extra = {}
     if cfg.eval.engine == "lm_eval":
         from harness.lm_eval_model import lm_eval_rows
@@ -154,13 +161,14 @@ def make_tables(cfg: ExperimentConfig, table_name: str, eval_paths: list[Path], 
         metrics += [f"flexible {m}" for m in metrics]
     columns = [f"{b} {m}" for b in benchmarks for m in metrics]
     rows = cfg.table_rows()[table_name]
-    main = wide_table(summary, rows, "all", columns)
+    labels = {method: cfg.method_label(method) for method in rows}
+    main = wide_table(summary, rows, "all", columns, labels)
     title = f"{cfg.name} {table_name}: mean ± std [95% CI] over seeds, %"
     write_table(main, tables_dir / f"{table_name}.md", tables_dir / f"{table_name}.csv", title)
     levels = sorted(lv for lv in summary["level"].unique() if lv != "all")
     by_level = summary[summary["level"] != "all"].assign(benchmark=lambda f: f["benchmark"] + " L" + f["level"], level="all")
     cols = [f"{b} L{lv} Avg@{n}" for b in cfg.eval.benchmarks for lv in levels]
-    table = wide_table(by_level, rows, "all", cols) if levels else main.iloc[:0, :2]
+    table = wide_table(by_level, rows, "all", cols, labels) if levels else main.iloc[:0, :3]
     stem = tables_dir / f"{table_name}_by_level"
     write_table(table, stem.with_suffix(".md"), stem.with_suffix(".csv"), f"{cfg.name} {table_name}: Avg@{n} by level, %")
     with atomic_path(tables_dir / f"{table_name}_summary.csv") as tmp:

@@ -62,8 +62,11 @@ def format_cell(row: pd.Series) -> str:
     return f"{row['mean']:.1f} ± {row['std']:.1f} [{row['ci95_low']:.1f}, {row['ci95_high']:.1f}]"
 
 
-def wide_table(summary: pd.DataFrame, rows: list[str], level: str, columns: list[str]) -> pd.DataFrame:
-    """Methods as rows (in `rows` order, per model), `columns` as 'benchmark metric' headers."""
+def wide_table(
+    summary: pd.DataFrame, rows: list[str], level: str, columns: list[str], labels: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Methods as rows (in `rows` order, per model), `columns` as 'benchmark metric' headers;
+    with `labels`, a `label` column after the method's name (the name is what a target uses)."""
     sub = summary[summary["level"] == level].copy()
     label = sub["metric"].str.replace("avg@", "Avg@").str.replace("pass@", "Pass@").str.replace(FLEXIBLE, "flexible ")
     sub["column"] = sub["benchmark"] + " " + label
@@ -71,7 +74,10 @@ def wide_table(summary: pd.DataFrame, rows: list[str], level: str, columns: list
     table = sub.pivot_table(index=["model", "method"], columns="column", values="cell", aggfunc="first")
     order = [(m, r) for m in sub["model"].unique() for r in rows if (m, r) in table.index]
     wanted = [c for c in columns if c in table.columns]
-    return table.loc[order, wanted].reset_index()
+    table = table.loc[order, wanted].reset_index()
+    if labels is not None:
+        table.insert(2, "label", [labels.get(method, method) for method in table["method"]])
+    return table
 
 
 def write_table(frame: pd.DataFrame, md_path: Path, csv_path: Path, title: str) -> None:

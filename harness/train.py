@@ -16,7 +16,7 @@ import math
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,18 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_sc
 
 from harness import distributed
 from harness.benchmarks.scoring import score as score_responses
-from harness.checkpoint import list_checkpoints, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from harness.checkpoint import (
+    StalePolicy,
+    check_key,
+    discard_checkpoints,
+    list_checkpoints,
+    load_checkpoint,
+    rng_state,
+    run_key,
+    save_checkpoint,
+    saved_key,
+    set_rng_state,
+)
 from harness.config import TrainConfig
 from harness.distributed import Parallel
 from harness.grpo import (
@@ -41,7 +52,7 @@ from harness.grpo import (
     reuses_batch,
     tis_weights,
 )
-from harness.io import atomic_path, provenance, read_jsonl, write_json
+from harness.io import atomic_path, git_revision, provenance, read_jsonl, write_json
 from harness.modeling import count_parameters, load_policy
 from harness.prompts import PromptFormat, record_prompt_ids
 from harness.sampling import build_sampler
@@ -53,7 +64,9 @@ CONTROLLER_FILE = "controller.pt"
 
 
 class PromptStream:
-    """Training prompts in a reshuffled order every epoch, reproducible from its state."""
+    """Training prompts in a reshuffled order every epoch, reproducible from its state; seeded by
+    the run's seed alone, so methods with the same seed see the same prompts in the same order
+    (common random numbers: tests/test_common_random_numbers.py)."""
 
     def __init__(self, records: list[dict], seed: int):
         self.records = records
@@ -96,6 +109,8 @@ class Run:
     prompts: PromptStream
     update_generator: torch.Generator  # minibatch shuffling
     prompt_format: PromptFormat
+    key: dict[str, Any]  # what this run's checkpoints are keyed to (harness.checkpoint.run_key)
+    resumed_from: list[dict[str, Any]] = field(default_factory=list)  # checkpoints of other code revisions resumed
 
     def state_dict(self) -> tuple[dict[str, Tensor], dict[str, Any]]:
         """The full weights (keys as in the transformers model) and the trainer state; a
@@ -163,6 +178,7 @@ def build_run(
         prompts=PromptStream(train_records, seed),
         update_generator=torch.Generator().manual_seed(seed + 1),
         prompt_format=prompt_format,
+        key=run_key(base_dir, train_records, method, cfg, seed, prompt_format),
     )
 
 
@@ -172,7 +188,8 @@ def build_run(
 def rollout_step(run: Run, step: int, records: list[dict]) -> Rollout:
     """G rollouts of this rank's share of the prompts (rows prompt-major) at the controller's
     temperatures; row seeds are drawn for the whole batch, so the share is the same rows one
-    process would sample."""
+    process would sample, and one draw per step, so every method with this seed samples step
+    s's rows from the same seeds."""
     g = run.cfg.group_size
     prompts = [ids for r in records for ids in [record_prompt_ids(run.tokenizer, r, run.prompt_format)] * g]
     mine = run.par.share(len(prompts), "train.prompts_per_step * group_size")
@@ -193,7 +210,7 @@ def score(run: Run, rollout: Rollout, records: list[dict]) -> Tensor:
     (math-verify, letter, tests)."""
     texts = run.tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
     expanded = [r for r in records for _ in range(run.cfg.group_size)]
-    return torch.tensor(score_responses(expanded, texts, run.cfg.reward_timeout))
+    return torch.tensor(score_responses(expanded, texts, run.cfg.reward_timeout, run.cfg.sandbox))
 
 
 def grpo_step(run: Run, step: int) -> dict[str, float]:
@@ -297,8 +314,10 @@ def train(
     config_for_provenance: dict[str, Any],
     stop_after: int | None = None,
     prompt_format: PromptFormat = "chat",
+    stale: StalePolicy = "refuse",
 ) -> Path | None:
-    """Train (resuming from the newest checkpoint in `run_dir`), log every step to
+    """Train (resuming from the newest checkpoint in `run_dir` if it belongs to this run, see
+    harness.checkpoint; `stale` says what to do with one that does not), log every step to
     `run_dir/metrics.jsonl`, and save the final model to `out_dir`. `stop_after` ends the run
     early after that many steps (for resume tests); nothing is written to `out_dir` then.
     Under a distributed launcher every process calls this; rank 0 writes all files."""
@@ -307,7 +326,7 @@ def train(
         run = build_run(base_dir, train_records, method, cfg, seed, prompt_format, par)
         run_dir.mkdir(parents=True, exist_ok=True)
         log_path = run_dir / "metrics.jsonl"
-        start = resume(run, run_dir, log_path)
+        start = resume(run, run_dir, log_path, stale)
         end = cfg.steps if stop_after is None else min(stop_after, cfg.steps)
         steps = tqdm(range(start, end), desc=f"train {method['controller']} seed {seed}", initial=start, total=end,
                      disable=not par.is_main)
@@ -322,7 +341,7 @@ def train(
         if end < cfg.steps:
             return None
         meta = provenance(config_for_provenance, seed, method=method, method_summary=run.controller.summary(),
-                          processes=par.world, parallel=par.kind)
+                          processes=par.world, parallel=par.kind, resumed_from=run.resumed_from)
         weights, _ = distributed.full_state(run.policy, run.optimizer, run.model)
         if par.is_main:
             save_final(run, weights, out_dir, log_path, meta)
@@ -335,12 +354,18 @@ def train(
 def checkpoint(run: Run, run_dir: Path, step: int) -> None:
     weights, state = run.state_dict()  # every rank takes part in gathering
     if run.par.is_main:
-        save_checkpoint(run_dir, step, run.model, weights, state, run.cfg.keep_checkpoints)
+        save_checkpoint(run_dir, step, run.model, weights, state, run.cfg.keep_checkpoints, run.key)
 
 
-def resume(run: Run, run_dir: Path, log_path: Path) -> int:
-    """Restore the newest checkpoint, if any, and cut the metrics log back to it."""
+def resume(run: Run, run_dir: Path, log_path: Path, stale: StalePolicy) -> int:
+    """Restore the newest checkpoint, if it belongs to this run, and cut the metrics log back
+    to it; 0 (a fresh start) without one."""
     checkpoints = list_checkpoints(run_dir)
+    if checkpoints and (reason := check_key(run_dir, checkpoints[-1], run.key, stale)):
+        run.par.gather(None)  # every rank has read the run directory before rank 0 clears it
+        if run.par.is_main:
+            discard_checkpoints(run_dir, reason)
+        checkpoints = []
     if not checkpoints:
         if run.par.is_main:
             log_path.unlink(missing_ok=True)
@@ -348,6 +373,9 @@ def resume(run: Run, run_dir: Path, log_path: Path) -> int:
     weights, state = load_checkpoint(checkpoints[-1])
     run.load_state_dict(weights, state)
     step = state["step"]
+    revision = saved_key(checkpoints[-1])[1]
+    if revision != git_revision():
+        run.resumed_from.append({"step": step, "git_revision": revision})
     if run.par.is_main:
         kept = [row for row in read_jsonl(log_path) if row["step"] < step] if log_path.exists() else []
         with atomic_path(log_path) as tmp:

@@ -5,22 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from harness import numerics
 from harness.benchmarks import get_spec
 from harness.benchmarks.load import to_records
-from harness.data.arithmetic import generate_splits
+from harness.data.arithmetic import ArithConfig, generate_splits
 from harness.data.tokenizer import build_tokenizer
 from harness.modeling import build_tiny_llama
 
-torch.set_num_threads(1)
-numerics.check()  # every test runs the pinned kernels (or HARNESS_NUMERICS=native, by choice)
+numerics.configure(threads=1)  # as every job; the pinned kernels (or HARNESS_NUMERICS=native, by choice)
 
 
 @pytest.fixture(scope="session")
 def splits() -> dict[str, list[dict]]:
-    return generate_splits(seed=0, levels=[1, 2, 3], test_per_level=20, train_size=300, first_max=50, term_max=9)
+    return generate_splits(0, ArithConfig(levels=[1, 2, 3], test_per_level=20, train_size=300, first_max=50, term_max=9))
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +53,7 @@ def toy_policy_dir(tmp_path_factory: pytest.TempPathFactory, tiny_policy_dir: Pa
 
     out = tmp_path_factory.mktemp("toy-policy")
     model, tok = load_policy(tiny_policy_dir)
-    sft(model, tok, toy_records, PretrainConfig(steps=15, batch_size=8, lr=1e-2, warmup_ratio=0.0), out / "log.jsonl")
+    sft(model, tok, toy_records, PretrainConfig(steps=40, batch_size=8, lr=1e-2, warmup_ratio=0.0), out / "log.jsonl")
     model.save_pretrained(out)
     tok.save_pretrained(out)
     return out

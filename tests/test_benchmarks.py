@@ -155,12 +155,17 @@ def test_scoring_dispatches_on_each_records_task():
         {"task": "choice", "options": ["x", "y", "z"], "answer": "B"},
         {"task": "math", "answer": "3"},
         {"task": "choice", "options": ["x", "y", "z"], "answer": "B"},
-        {"task": "code", "problem": "def f():\n", "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"},
-        {"task": "code", "problem": "def f():\n", "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"},
+        {"task": "code", "id": "f", "problem": "def f():\n", "canonical_solution": "    return 1\n",
+         "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"},
+        {"task": "code", "id": "f", "problem": "def f():\n", "canonical_solution": "    return 1\n",
+         "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"},
+        {"task": "countdown", "numbers": [2, 3, 7], "answer": "17"},
+        {"task": "countdown", "numbers": [2, 3, 7], "answer": "17"},
     ]
-    responses = ["\\boxed{0.5}", "Answer: B", "\\boxed{4}", "Answer: A", "    return 1\n", "    return 2\n"]
-    assert score(records, responses, timeout=5.0) == [1.0, 1.0, 0.0, 0.0, 1.0, 0.0]
-    with pytest.raises(ValueError, match="allowed: \\['choice', 'code', 'math'\\]"):
+    responses = ["\\boxed{0.5}", "Answer: B", "\\boxed{4}", "Answer: A", "    return 1\n", "    return 2\n",
+                 "\\boxed{7*2+3}", "\\boxed{7*3-2}"]
+    assert score(records, responses, timeout=5.0) == [1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match="allowed: \\['choice', 'code', 'countdown', 'math'\\]"):
         score([{"task": "essay"}], ["x"], 1.0)
 
 

@@ -1,14 +1,15 @@
 """Claims flip with the evidence: each check on fixture results that make it hold, then on the
-same fixtures flipped."""
+same fixtures flipped; comparison claims say better, worse, equivalent or undecided."""
 
 from __future__ import annotations
 
-import json
+import numpy as np
 
 from harness.claims import Evidence, check_claims
 from harness.config import load_config
 from harness.io import write_jsonl
-from harness.tables import load_cells
+from harness.outcomes import generation_paths
+from tests.cells import write_cell
 
 TABLE1 = {"benchmarks": {b: "arith" for b in ("aime24", "math500", "amc23", "minerva", "olympiadbench")}}
 
@@ -23,15 +24,14 @@ def tampo_config():
     })
 
 
-def evidence(tmp_path, values: dict[str, tuple[float, ...]], train_logs=None, generations=None):
-    paths = []
-    for method, per_seed in values.items():
-        for seed, v in enumerate(per_seed):
-            path = tmp_path / f"{method}-{seed}.json"
-            path.write_text(json.dumps({"model": "m", "method": method, "seed": seed, "benchmark": "arith",
-                                        "metrics": {"avg@8": v, "pass@8": v}}))
-            paths.append(path)
-    return Evidence(load_cells(paths), generations or {}, train_logs or {})
+def draws(seed: int, rate: float) -> np.ndarray:
+    """(30 problems, 8 samples) correct at `rate`, seeded."""
+    return (np.random.default_rng(seed).random((30, 8)) < rate).astype(int)
+
+
+def evidence(tmp_path, correct: dict[str, dict[int, np.ndarray]], train_logs=None):
+    paths = [write_cell(tmp_path, m, s, c) for m, by_seed in correct.items() for s, c in by_seed.items()]
+    return Evidence(generation_paths(paths), train_logs or {})
 
 
 def verdict(results, name):
@@ -39,22 +39,27 @@ def verdict(results, name):
     return result["verdict"], result["evidence"]
 
 
-def test_tampo_beats_best_fixed_holds_then_fails_when_flipped(tmp_path):
+def test_tampo_beats_best_fixed_by_paired_verdicts(tmp_path):
     cfg = tampo_config()
-    strong, weak = (0.50, 0.52, 0.51), (0.40, 0.41, 0.42)
-    fixed = {"grpo-t0.9": (0.30, 0.31, 0.32), "grpo-t1.5": (0.20, 0.21, 0.22)}
-    holds = check_claims(cfg, evidence(tmp_path, {"tampo": strong, "grpo-t1.2": weak, **fixed}))
-    assert verdict(holds, "tampo-beats-best-fixed")[0] == "holds"
-    assert "grpo-t1.2" in verdict(holds, "tampo-beats-best-fixed")[1]  # compared with the best fixed T
-    flipped = check_claims(cfg, evidence(tmp_path, {"tampo": weak, "grpo-t1.2": strong, **fixed}))
-    assert verdict(flipped, "tampo-beats-best-fixed")[0] == "fails"
-    noisy = check_claims(cfg, evidence(tmp_path, {"tampo": (0.3, 0.5, 0.4), "grpo-t1.2": (0.45, 0.35, 0.4), **fixed}))
-    assert verdict(noisy, "tampo-beats-best-fixed")[0] == "inconclusive"
+    mid = {s: draws(s, 0.5) for s in (0, 1, 2)}  # GRPO T = 1.2, the best fixed temperature
+    fixed = {"grpo-t0.9": {s: draws(10 + s, 0.3) for s in (0, 1, 2)}, "grpo-t1.5": {s: draws(20 + s, 0.2) for s in (0, 1, 2)}}
+    strong = {s: mid[s] | draws(30 + s, 0.3) for s in (0, 1, 2)}  # every success of T = 1.2, and more
+    better = check_claims(cfg, evidence(tmp_path / "a", {"tampo": strong, "grpo-t1.2": mid, **fixed}))
+    assert verdict(better, "tampo-beats-best-fixed")[0] == "better"
+    text = verdict(better, "tampo-beats-best-fixed")[1]
+    assert "best fixed temperature (grpo-t1.2)" in text and "paired difference +" in text
+    assert "unpaired (Welch)" in text and "MDD" in text and "points need" in text
+    worse = check_claims(cfg, evidence(tmp_path / "b", {"tampo": mid, "grpo-t1.2": strong, **fixed}))
+    assert verdict(worse, "tampo-beats-best-fixed")[0] == "worse"
+    same = check_claims(cfg, evidence(tmp_path / "c", {"tampo": mid, "grpo-t1.2": mid, **fixed}))
+    assert verdict(same, "tampo-beats-best-fixed")[0] == "equivalent"
+    other = {s: draws(40 + s, 0.5) for s in (0, 1, 2)}  # as good on average, on other samples
+    noisy = check_claims(cfg, evidence(tmp_path / "d", {"tampo": other, "grpo-t1.2": mid, **fixed}))
+    assert verdict(noisy, "tampo-beats-best-fixed")[0] == "undecided"
 
 
 def test_t_star_by_advantage_sign_follows_the_histograms(tmp_path):
     cfg = tampo_config()
-    values = {m: (0.4, 0.41, 0.42) for m in ("tampo", "grpo-t0.9", "grpo-t1.2", "grpo-t1.5")}
 
     def logs(pos, neg):
         log = tmp_path / "metrics.jsonl"
@@ -62,10 +67,10 @@ def test_t_star_by_advantage_sign_follows_the_histograms(tmp_path):
         return {("m", "tampo", 0): log}
 
     low, high = [60, 30, 10, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 10, 30, 60]
-    result = check_claims(cfg, evidence(tmp_path, values, logs(low, high)))
+    result = check_claims(cfg, Evidence({}, logs(low, high)))
     assert verdict(result, "t-star-by-advantage-sign")[0] == "holds"
     assert "mean T* 0.650 (positive, n = 1000) vs 1.450" in verdict(result, "t-star-by-advantage-sign")[1]
-    same = check_claims(cfg, evidence(tmp_path, values, logs(low, low)))
+    same = check_claims(cfg, Evidence({}, logs(low, low)))
     assert verdict(same, "t-star-by-advantage-sign")[0] == "fails"  # 1,000 each and no difference
 
 
@@ -83,8 +88,8 @@ def test_temperature_rises_with_difficulty_flips_with_the_trend(tmp_path):
                            for lv in range(1, 6) for i in range(20)])
         return {("m", "introllm", 0, "arith"): path}
 
-    rising = check_claims(cfg, evidence(tmp_path, {}, generations=with_trend(+1)))
+    rising = check_claims(cfg, Evidence(with_trend(+1), {}))
     assert verdict(rising, "temperature-rises-with-difficulty")[0] == "holds"
-    falling = check_claims(cfg, evidence(tmp_path, {}, generations=with_trend(-1)))
+    falling = check_claims(cfg, Evidence(with_trend(-1), {}))
     assert verdict(falling, "temperature-rises-with-difficulty")[0] == "fails"
-    assert verdict(falling, "introllm-beats-tampo-and-ead")[0] == "inconclusive"  # no such rows here
+    assert verdict(falling, "introllm-beats-tampo-and-ead")[0] == "undecided"  # no such rows here

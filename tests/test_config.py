@@ -29,6 +29,15 @@ def test_loss_aggregation_error_lists_allowed_values():
     assert "train.loss_aggregation" in message and "token_mean" in message and "seq_mean_token_mean" in message
 
 
+@pytest.mark.parametrize("section", ["train", "eval"])
+def test_sandbox_isolation_error_lists_allowed_values(section):
+    assert load_config(with_changes(**{f"{section}__sandbox": "none"})).model_dump()[section]["sandbox"] == "none"
+    with pytest.raises(ConfigError) as err:
+        load_config(with_changes(**{f"{section}__sandbox": "docker"}))
+    message = str(err.value)
+    assert f"{section}.sandbox" in message and "'bubblewrap-cgroup', 'bubblewrap' or 'none'" in message
+
+
 def test_unknown_key_is_an_error():
     with pytest.raises(ConfigError, match="train.stpes"):
         load_config(with_changes(train__stpes=10))
@@ -64,3 +73,146 @@ def test_hidden_state_methods_cannot_sample_on_vllm():
     ok = {**base, "train": {"sampler": "vllm"}, "eval": {"sampler": "vllm"},
           "methods": {"head": {"controller": "introllm", "train": {"sampler": "torch"}}, "ead": {"controller": "ead"}}}
     assert ExperimentConfig.model_validate(ok).train_config("ead").sampler == "vllm"
+
+
+# ---------------------------------------------------------------- configs that once passed silently
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"eval__temperature": 0}, "eval.temperature"),  # Avg@8 of 0.00 written as a normal result
+    ({"eval__temperature": -1.0}, "eval.temperature"),
+    ({"methods__grpo-t1.0__train": "{loss_temperature: 0}"}, "methods.grpo-t1.0.train.loss_temperature"),
+    ({"methods__tampo": "{controller: tampo, candidates: [0.0, 1.0]}"}, "methods.tampo.candidates.0"),
+    ({"methods__spike": "{controller: spike, base: 1.0, increment: -0.1, every: 5}"}, "methods.spike (spike)"),
+])
+def test_temperatures_must_be_positive_throughout(changes, field):
+    with pytest.raises(ConfigError) as err:
+        load_config(with_changes(**changes))
+    assert field in str(err.value) and ("> 0" in str(err.value) or "greater than 0" in str(err.value))
+
+
+def test_a_spike_schedule_that_stays_positive_is_accepted():
+    # 80 steps, -0.1 every 20: 1.0, 0.9, 0.8, 0.7 > 0
+    assert load_config(with_changes(methods__spike="{controller: spike, base: 1.0, increment: -0.1, every: 20}"))
+
+
+@pytest.mark.parametrize(("section", "key", "field"), [
+    (None, "../escape", "name"),  # results/../escape: outside results/
+    (None, "a/b", "name"),
+    (None, "..", "name"),
+    ("methods", "x/../../y", "methods.x/../../y"),
+    ("models", "../m", "models.../m"),
+    ("tables", "../t", "tables.../t"),
+])
+def test_names_must_be_safe_path_components(section, key, field):
+    raw = with_changes()
+    if section is None:
+        raw["name"] = key
+    else:
+        raw[section][key] = {"methods": {"controller": "fixed", "temperature": 1.0}, "models": {"tiny": {}}, "tables": ["base"]}[section]
+    with pytest.raises(ConfigError) as err:
+        load_config(raw)
+    message = str(err.value)
+    assert f"{field}: " in message and "allowed: letters, digits, '.', '_' and '-'" in message
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"data__arith__levels": "[]"}, "data.arith.levels"),
+    ({"data__countdown__levels": "[]"}, "data.countdown.levels"),
+    ({"eval__ks": "[]"}, "eval.ks"),
+    ({"eval__benchmarks": "[]"}, "eval.benchmarks"),
+])
+def test_empty_lists_that_drop_results_are_errors(changes, field):
+    with pytest.raises(ConfigError, match=rf"{field}: List should have at least 1 item"):
+        load_config(with_changes(**changes))
+
+
+def test_duplicate_keys_are_errors_naming_the_line(tmp_path):
+    text = Path("configs/smoke.yaml").read_text().replace(
+        "  grpo-linear:", "  grpo-t1.0: {controller: fixed, temperature: 0.6}\n  grpo-linear:"
+    )
+    (tmp_path / "dup.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=r"dup.yaml, line 12: duplicate key 'grpo-t1.0' \(first at line 11\)"):
+        load_config(tmp_path / "dup.yaml")
+
+
+def test_duplicate_keys_in_an_included_config_are_errors(tmp_path, monkeypatch):
+    import harness.config
+
+    (tmp_path / "base.yaml").write_text("name: a\nseeds: [0]\nseeds: [1]\n")
+    (tmp_path / "top.yaml").write_text("include: base.yaml\n")
+    monkeypatch.setattr(harness.config, "REPO_ROOT", tmp_path)
+    with pytest.raises(ConfigError, match=r"base.yaml, line 3: duplicate key 'seeds'"):
+        load_config(tmp_path / "top.yaml")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "the file is empty"),
+    ("- a\n- b\n", "the top level is a list"),
+    ("name: [unclosed\n", "not valid YAML at line 2"),
+    ("name: x\n\tseeds: [0]\n", "not valid YAML"),
+])
+def test_unusable_files_give_one_line_from_the_command_line(tmp_path, text, message):
+    from harness.cli import main
+
+    (tmp_path / "c.yaml").write_text(text)
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--config", str(tmp_path / "c.yaml"), "--model", "m", "--method", "x", "--seed", "0"])
+    line = str(exit_.value.code)
+    assert line.startswith(f"harness: {tmp_path / 'c.yaml'}: ") and message in line and "\n" not in line
+
+
+@pytest.mark.parametrize(("args", "suggestion"), [
+    (["--set", "train.stpes=3"], "train.stpes: unknown key (did you mean 'steps'?); allowed: steps, prompts_per_step"),
+    (["--set", "methods.grpo-t1.0.temperatur=0.9"], "(did you mean 'temperature'?)"),
+    (["--set", "methods.grpo-t1.0.controller=fixd"], "unknown temperature controller 'fixd' (did you mean 'fixed'?)"),
+    (["--method", "grpo-t12"], "--method 'grpo-t12' is not in the config (did you mean 'grpo-t1.2' or 'grpo-t1.0'?)"),
+    (["--model", "tiny-lama"], "(did you mean 'tiny-llama'?)"),
+])
+def test_unknown_names_suggest_the_closest(args, suggestion):
+    from harness.cli import main
+
+    argv = ["train", "--config", "configs/tiny.yaml", "--model", "tiny-llama", "--method", "grpo-t1.0", "--seed", "0"]
+    for flag, value in zip(args[::2], args[1::2]):
+        argv = argv[: argv.index(flag)] + [flag, value] + argv[argv.index(flag) + 2 :] if flag in argv else argv + [flag, value]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert suggestion in str(exit_.value.code)
+
+
+def test_overrides_reach_keys_that_contain_dots():
+    raw = apply_overrides(with_changes(), ["methods.grpo-t1.0.temperature=0.9"])
+    assert raw["methods"]["grpo-t1.0"] == {"controller": "fixed", "temperature": 0.9, "label": "GRPO T = 1.0"}
+    assert "grpo-t1" not in raw["methods"]
+
+
+def test_table_arguments_are_checked_against_the_command_tables(tmp_path, monkeypatch):
+    from harness.cli import main
+
+    config = str(Path("configs/tiny-tampo.yaml").resolve())
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match=r"diff: table1 needs \d+ cells not evaluated yet"):
+        main(["diff", "--config", config, "--table", "table1"])  # a paper table: accepted
+    with pytest.raises(SystemExit, match=r"--table 'table9' is not in the config .*; allowed: table1, table2, table3, table4"):
+        main(["diff", "--config", config, "--table", "table9"])
+    with pytest.raises(SystemExit, match=r"--table 'mian' is not in the config \(did you mean 'main'\?\)"):
+        main(["tables", "--config", config, "--table", "mian"])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("include: configs/smoke.yaml\nseeds: [0]\nseeds: [1]\n", "line 3: duplicate key 'seeds' (first at line 2)"),
+    ("include: configs/smoke.yaml\nname: ../up\n", "name: '../up' is not allowed in a path"),
+    ("", "Config file must be given as JSON or YAML with keys at top level"),  # Snakemake's own loader
+])
+def test_snakemake_stops_on_a_bad_config_file_with_the_message_alone(tmp_path, text, message):
+    import subprocess
+    import sys
+
+    (tmp_path / "c.yaml").write_text(text)
+    repo = Path(__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "-n", "--cores", "1",
+           "--directory", str(tmp_path), "--configfile", str(tmp_path / "c.yaml")]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    printed = out.stdout + out.stderr
+    assert out.returncode != 0 and message in printed
+    assert "Traceback" not in printed and 'File "' not in printed

@@ -37,7 +37,7 @@ def test_row_temperatures_follow_active_rows():
 
 
 def test_unknown_controller_lists_the_allowed_ones():
-    with pytest.raises(ValueError, match=r"methods\.x\.controller: unknown temperature controller 'tampo2'; allowed: .*fixed.*linear"):
+    with pytest.raises(ValueError, match=r"methods\.x\.controller: unknown temperature controller 'tampo2' \(did you mean 'tampo'\?\); allowed: .*fixed.*linear"):
         validate_method({"controller": "tampo2"}, "methods.x")
 
 

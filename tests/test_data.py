@@ -5,7 +5,7 @@ import random
 import pytest
 from transformers import AutoTokenizer
 
-from harness.data.arithmetic import demonstration, generate_splits, parse_problem
+from harness.data.arithmetic import ArithConfig, demonstration, generate_splits, parse_problem
 from harness.data.tokenizer import build_tokenizer
 from harness.modeling import build_tiny_llama
 
@@ -20,9 +20,9 @@ def test_splits_are_disjoint_correct_and_reproducible(splits):
         assert eval(record["problem"].removesuffix("=?")) == int(record["answer"])  # noqa: S307
         assert record["solution"].endswith(f"\\boxed{{{record['answer']}}}")
         assert all(0 <= v <= 99 for *_, v in problem.steps())
-    again = generate_splits(seed=0, levels=[1, 2, 3], test_per_level=20, train_size=300, first_max=50, term_max=9)
+    again = generate_splits(0, ArithConfig(levels=[1, 2, 3], test_per_level=20, train_size=300, first_max=50, term_max=9))
     assert again == splits
-    assert generate_splits(seed=1, levels=[1], test_per_level=5, train_size=5, first_max=50, term_max=9) != again
+    assert generate_splits(1, ArithConfig(levels=[1], test_per_level=5, train_size=5, first_max=50, term_max=9)) != again
 
 
 def test_worked_solution_by_hand():
@@ -31,15 +31,15 @@ def test_worked_solution_by_hand():
 
 def test_impossible_requests_are_clear_errors():
     with pytest.raises(ValueError, match="test_per_level"):
-        generate_splits(seed=0, levels=[1], test_per_level=5000, train_size=10, first_max=5, term_max=3)
+        generate_splits(0, ArithConfig(levels=[1], test_per_level=5000, train_size=10, first_max=5, term_max=3))
     with pytest.raises(ValueError, match="term_max"):
-        generate_splits(seed=0, levels=[1], test_per_level=5, train_size=10, first_max=5, term_max=60)
+        generate_splits(0, ArithConfig(levels=[1], test_per_level=5, train_size=10, first_max=5, term_max=60))
 
 
 def test_demonstration_mixes_direct_and_worked_styles():
     record = {"problem": "3+4=?", "solution": r"3+4=7 \boxed{7}", "answer": "7"}
     rng = random.Random(0)
-    styles = [demonstration(record, rng, 0.6) for _ in range(2000)]
+    styles = [demonstration(record, rng, ArithConfig(direct_rate=0.6)) for _ in range(2000)]
     assert set(styles) == {r"\boxed{7}", record["solution"]}
     assert styles.count(r"\boxed{7}") / 2000 == pytest.approx(0.6, abs=0.04)
 

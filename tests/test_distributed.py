@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 
 from harness import distributed
 from harness.checkpoint import list_checkpoints
+from harness.cli import resolve
 from harness.config import TrainConfig
 from harness.evaluate import generate
 from harness.io import write_jsonl
@@ -163,7 +164,8 @@ def test_torchrun_runs_the_train_command(tmp_path, toy_policy_dir, toy_records):
     ]
     out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    cell = tmp_path / "results" / "smoke" / "tiny-llama" / "grpo-t1.0" / "seed0"
+    exp = resolve(config, ["train.steps=2", "train.parallel=fsdp"]).exp  # overridden: its own cells
+    cell = tmp_path / "results" / exp / "tiny-llama" / "grpo-t1.0" / "seed0"
     rows = [json.loads(line) for line in (cell / "train" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [0, 1] and all(r["logprob_mismatch"] < 1e-4 for r in rows)
     meta = json.loads((cell / "model" / "run.json").read_text())

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from harness.figures import (
     likelihood_curves,
     load_runs,
     make_figures,
+    passk_curves,
     summarise_generations,
     t_star_by_advantage,
     tampo_temperature,
@@ -148,6 +150,17 @@ def test_make_figures_adaptive(adaptive: tuple, tmp_path: Path) -> None:
 def test_make_figures_fixed_temperatures_only(fixed: tuple, tmp_path: Path) -> None:
     written = make_figures(*fixed, tmp_path / "figures")
     assert sorted(p.name for p in written) == sorted([*CURVES, "temperature_by_level.png"])
+
+
+def test_pass_at_k_curves_one_figure_per_benchmark(fixed: tuple, tmp_path: Path) -> None:
+    curves = pd.DataFrame([{"model": "m", "method": m, "seed": s, "benchmark": b, "k": k, "value": 10.0 * k + s}
+                           for m in ("grpo-t0.6", "grpo-t1.0") for s in (0, 1) for b in ("arith", "champ")
+                           for k in (1, 2, 4, 8)])
+    written = make_figures(*fixed, tmp_path / "figures", passk=curves)
+    assert {"passk_arith.png", "passk_champ.png"} <= {p.name for p in written}
+    assert_png(tmp_path / "figures" / "passk_arith.png")
+    with pytest.raises(ValueError, match="no pass@k curves"):
+        passk_curves(curves.iloc[:0], tmp_path / "x.png", "empty")
 
 
 def test_figures_absent_data_raise(fixed: tuple, tmp_path: Path) -> None:

@@ -38,3 +38,36 @@ def test_provenance_records_config_seed_versions_and_revision():
     assert meta["config"] == {"name": "x"} and meta["seed"] == 3
     assert meta["versions"]["torch"].startswith("2.13.0")
     assert meta["git_revision"]
+
+
+KILLED_WRITE = """
+import sys, time
+from harness.io import atomic_path
+with atomic_path(sys.argv[1]) as tmp:
+    tmp.mkdir()
+    (tmp / "weights").write_text("half")
+    print("writing", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_killed_write_leaves_a_temporary_that_the_next_write_removes(tmp_path):
+    import subprocess
+    import sys
+
+    target = tmp_path / "model"
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITE, str(target)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline() == "writing\n"
+    unstamped = tmp_path / ".model.legacy"  # from before temporaries were stamped: kept, owner unknown
+    unstamped.mkdir()
+    write_json(tmp_path / "model.json", {})  # another target's write leaves it alone
+    with atomic_path(target) as tmp:  # the writer is alive: its temporary stays
+        tmp.mkdir()
+    [live] = [p for p in tmp_path.glob(".model.*") if p != unstamped]
+    writer.kill()
+    writer.wait()
+    with atomic_path(target) as tmp:
+        tmp.mkdir()
+        (tmp / "weights").write_text("whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".model.legacy", "model", "model.json"]
+    assert not live.exists() and (target / "weights").read_text() == "whole"

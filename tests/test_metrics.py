@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from harness.metrics import avg_at_n, bootstrap_interval, mean_pass_at_k, pass_at_k, t_interval
+from harness.metrics import avg_at_n, bootstrap_interval, pass_at_k, pass_at_k_table, t_interval
 
 
 @pytest.mark.parametrize("n,c,k", [(8, 0, 1), (8, 1, 1), (8, 3, 2), (8, 3, 8), (10, 4, 5), (6, 5, 3), (5, 5, 1)])
@@ -20,7 +20,9 @@ def test_pass_at_k_equals_enumeration_of_subsets(n, c, k):
 
 def test_pass_at_1_is_the_fraction_correct_and_avg_matches():
     correct = [0, 3, 8, 5]
-    assert mean_pass_at_k(correct, 8, 1) == pytest.approx(avg_at_n(correct, 8)) == pytest.approx(16 / 32)
+    table = pass_at_k_table(8)  # [c, k - 1]
+    assert table[correct, 0].mean() == pytest.approx(avg_at_n(correct, 8)) == pytest.approx(16 / 32)
+    assert table.shape == (9, 8) and table[3, 1] == pytest.approx(pass_at_k(8, 3, 2))
 
 
 def test_pass_at_k_rejects_impossible_counts():

@@ -57,9 +57,10 @@ def test_an_unknown_mode_names_the_allowed_ones():
 
 
 @pytest.mark.skipif(not PINNED, reason="the suite runs with HARNESS_NUMERICS=native")
-def test_a_job_gets_one_thread_whatever_it_asks():
+def test_a_job_gets_one_thread_whatever_it_asks_and_flushes_denormals():
     with job(threads=2, log_path=None):
         assert torch.get_num_threads() == numerics.JOB_THREADS == 1
+        assert torch.tensor([1e-39]).item() == 0.0 and numerics.state()["denormals_flushed"]
 
 
 def test_every_result_records_its_numerics():

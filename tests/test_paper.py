@@ -1,4 +1,5 @@
-"""Paper tables and diffs from fixture metric files, checked by hand (TAMPO Table 2 layout)."""
+"""Paper tables and diffs from fixture metric files, checked by hand (TAMPO Table 2 layout):
+the table, each reported value's reproduction status and the paper's ordering pair by pair."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from harness.config import load_config
 from harness.io import write_jsonl
-from harness.paper import write_paper_table
+from harness.reproduction import ordering, status, write_paper_table
 
 # Per method: (seed 0, seed 1) Avg@2 overall, at level 1 and at level 2, as fractions.
 FIXTURE = {
@@ -35,6 +36,9 @@ def config():
 
 
 def write_cells(tmp_path, fixture):
+    """Each cell's JSON, and generations that agree with it: 10 problems per level x 2 samples,
+    the level's share of correct samples filled in problem order (level 1 at 0.5: problems 0-4
+    right twice, 5-9 never)."""
     paths = []
     for method, values in fixture.items():
         for seed in (0, 1):
@@ -42,12 +46,9 @@ def write_cells(tmp_path, fixture):
             path = tmp_path / f"{method}-{seed}.json"
             path.write_text(json.dumps({"model": "m", "method": method, "seed": seed, "benchmark": "arith", "metrics": metrics}))
             paths.append(path)
-    # Generations for tampo only: 4 level-1 problems; seed 0 solves 1 of 2 samples of each, seed 1 2 of 2 of
-    # problems a-c and 0 of d: per-problem means over seeds 75, 75, 75, 25.
-    for seed, correct in ((0, {"a": [1, 0], "b": [1, 0], "c": [0, 1], "d": [1, 0]}),
-                          (1, {"a": [1, 1], "b": [1, 1], "c": [1, 1], "d": [0, 0]})):
-        rows = [{"id": p, "level": 1, "correct": c} for p, cs in correct.items() for c in cs]
-        write_jsonl(tmp_path / f"tampo-{seed}.generations.jsonl", rows)
+            rows = [{"id": f"L{lv}-{p}", "level": int(lv), "sample": j, "correct": int(2 * p + j < round(20 * values[lv][seed]))}
+                    for lv in ("1", "2") for p in range(10) for j in range(2)]
+            write_jsonl(path.with_suffix(".generations.jsonl"), rows)
     return paths
 
 
@@ -77,22 +78,51 @@ def test_table_in_the_papers_layout_with_best_bold_and_second_underlined(tmp_pat
     assert avg["mean"] == pytest.approx(40.0) and avg["seeds"] == 2
 
 
-def test_diff_against_reported_values_with_both_intervals(tmp_path):
+def test_diff_gives_each_reported_value_a_status(tmp_path):
     _, diff = build(tmp_path)
     assert len(diff) == 18  # every reported cell of Table 2
     row = diff[(diff["method"] == "tampo") & (diff["benchmark"] == "avg")].iloc[0]
     assert row["reported"] == 44.5 and row["ours"] == pytest.approx(40.0) and row["delta"] == pytest.approx(-4.5)
-    # t-interval over 2 seeds: 40 ± 12.706 * 7.071 / sqrt(2) = [-23.5, 103.5]: the paper's 44.5 is inside
-    assert row["seed_ci_low"] == pytest.approx(-23.53, abs=0.01) and row["in_seed_ci"]
+    # seeds 35 and 45: t-interval 40 ± 12.706 * 7.071 / sqrt(2) = [-23.5, 103.5] holds the paper's 44.5
+    assert row["ci_low"] == pytest.approx(-23.53, abs=0.01) and row["status"] == "OK"
+    assert row["sigma_r"] == pytest.approx(7.071, abs=1e-3)  # one run's spread: the seeds' std
     flat = diff[(diff["method"] == "tampo-alpha0.01") & (diff["benchmark"] == "avg")].iloc[0]
-    assert flat["seed_ci_low"] == flat["seed_ci_high"] == pytest.approx(35.0) and not flat["in_seed_ci"]
-    aime = diff[(diff["method"] == "tampo") & (diff["benchmark"] == "aime24")].iloc[0]
-    # problems' seed means 75, 75, 75, 25 (mean 62.5): the bootstrap interval lies within [25, 75]
-    assert 25.0 <= aime["problem_ci_low"] < 62.5 < aime["problem_ci_high"] <= 75.0
-    assert pd.isna(row["problem_ci_low"])  # no problem-level interval for an average over benchmarks
+    assert flat["ci_low"] == flat["ci_high"] == pytest.approx(35.0) and flat["status"] == "FAIL"  # 41.6, no noise
     report = (tmp_path / "d2.md").read_text()
-    assert "reported values lie inside one of our 95% intervals" in report
+    counts = diff["status"].value_counts()
+    assert f"Reproduction status of 18 reported values: {counts.get('OK', 0)} OK, {counts.get('OKISH', 0)} OKISH" in report
     assert json.loads((tmp_path / "d2.json").read_text())[0]["table"] == "table2"
+
+
+def test_the_papers_ordering_pair_by_pair(tmp_path):
+    build(tmp_path)
+    order = pd.read_csv(tmp_path / "d2_ordering.csv", dtype={"row_a": str, "row_b": str})
+    assert len(order) == 3 * 6  # 3 pairs of rows x 6 columns
+    avg = order[order["average"]].set_index(["row_a", "row_b"])
+    # 0.05 (tampo) vs 0.10: seeds 35 - 10 and 45 - 20, +25 both; the paper has 44.5 > 43.6
+    tampo = avg.loc[("0.05", "0.10")]
+    assert tampo["difference"] == pytest.approx(25.0) and tampo["paper_difference"] == pytest.approx(0.9)
+    assert tampo["verdict"] == "better" and tampo["ordering"] == "reproduced"
+    # 0.01 vs 0.05: seeds 35 - 35 and 35 - 45; two seeds that disagree decide nothing
+    assert avg.loc[("0.01", "0.05"), "ordering"] == "unresolved"
+    md = (tmp_path / "d2.md").read_text()
+    assert "Ordering of methods, 18 pairs over every column:" in md and "0.05 vs 0.10" in md
+
+
+@pytest.mark.parametrize("reported,ours,low,high,sigma_r,expected", [
+    (44.0, 40.0, 36.0, 44.0, 1.0, "OK"),  # on the interval's edge
+    (44.1, 40.0, 36.0, 44.0, 1.5, "OKISH"),  # |4.1| <= 2.8 * 1.5 = 4.2
+    (44.3, 40.0, 36.0, 44.0, 1.5, "FAIL"),
+    (44.0, 40.0, float("nan"), float("nan"), float("nan"), "–"),
+])
+def test_status_boundaries(reported, ours, low, high, sigma_r, expected):
+    assert status(reported, ours, low, high, sigma_r) == expected
+
+
+def test_ordering_rules():
+    assert ordering(+2.0, "better") == "reproduced" and ordering(-2.0, "better") == "reversed"
+    assert ordering(+2.0, "equivalent") == ordering(+2.0, "undecided") == "unresolved"
+    assert ordering(0.0, "equivalent") == "reproduced" and ordering(0.0, "worse") == "reversed"
 
 
 def test_reproduces_section_is_validated():

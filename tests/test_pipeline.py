@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness import numerics
+from harness.config import load_config
+
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
 
@@ -27,8 +30,21 @@ def test_default_dry_run_lists_the_whole_grid(tmp_path):
     assert out.returncode == 0, out.stderr
     counts = job_counts(out.stdout)
     # 11 methods x 3 seeds trained; those 33 and the base model x 3 seeds evaluated
-    expected = {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "evaluate": 36, "table": 1, "train": 33, "figures": 1}
+    expected = {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "evaluate": 36, "table": 1, "statistics": 1,
+                "train": 33, "figures": 1}
     assert counts == expected
+
+
+def test_the_default_pipeline_runs_every_default_experiment(tmp_path):
+    """Without --configfile: the arithmetic setting and the Countdown testbed, one DAG."""
+    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "-n", "--cores", "2", "--quiet", "rules"]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    counts = job_counts(out.stdout)
+    tiny, countdown = load_config(REPO / "configs" / "tiny.yaml"), load_config(REPO / "configs" / "countdown.yaml")
+    trained = sum(len(c.methods) * len(c.seeds) for c in (tiny, countdown))
+    assert counts["base_model"] == 2 and counts["table"] == 2 and counts["figures"] == 2
+    assert counts["train"] == trained and counts["evaluate"] == trained + len(tiny.seeds) + len(countdown.seeds)
 
 
 def test_ablations_target_adds_every_variant(tmp_path):
@@ -58,7 +74,8 @@ def test_smoke_run_end_to_end(tmp_path):
     root = tmp_path / "results" / "smoke"
     table = pd.read_csv(root / "tables" / "main.csv")
     assert table["method"].tolist() == ["base", "grpo-t1.0", "grpo-linear"]
-    assert list(table.columns) == ["model", "method", "arith Avg@4", "arith Pass@4"]
+    assert list(table.columns) == ["model", "method", "label", "arith Avg@4", "arith Pass@4"]
+    assert table["label"].tolist() == ["base model", "GRPO T = 1.0", "GRPO T: 0.9 -> 1.5"]
     cell = json.loads((root / "tiny-llama" / "grpo-linear" / "seed1" / "eval" / "arith.json").read_text())
     assert cell["method"] == "grpo-linear" and cell["seed"] == 1
     assert cell["provenance"]["config"]["name"] == "smoke" and cell["provenance"]["versions"]["torch"]
@@ -71,9 +88,19 @@ def test_smoke_run_end_to_end(tmp_path):
     assert [json.loads(s)["step"] for s in steps] == [0, 1, 2]
     assert (root / "tiny-llama" / "grpo-linear" / "seed1" / "model" / "train_metrics.jsonl").exists()
     figures = sorted(p.name for p in (root / "figures" / "tiny-llama").glob("*.png"))
-    assert figures == ["entropy.png", "response_length.png", "reward.png", "temperature.png", "temperature_by_level.png"]
+    assert figures == ["entropy.png", "passk_arith.png", "response_length.png", "reward.png", "temperature.png",
+                       "temperature_by_level.png"]
+    comparisons = pd.read_csv(root / "tables" / "comparisons.csv")  # against the only fixed temperature
+    assert comparisons["method"].tolist() == ["base", "base", "grpo-linear", "grpo-linear"]
+    assert set(comparisons["reference"]) == {"grpo-t1.0"} and set(comparisons["seeds"]) == {2}
+    assert sorted(pd.read_csv(root / "tables" / "passk.csv")["k"].unique()) == [1, 2, 3, 4]
+    record = json.loads((tmp_path / "results" / "run.json").read_text())
+    assert list(record["experiments"]) == ["smoke"] and record["from_scratch"] and record["wall_seconds"] > 0
+    assert record["models_trained"] == 5 and record["cells_evaluated"] == 6  # base + 2 methods x 2 seeds
+    assert record["numerics"]["mode"] == numerics.mode() and record["numerics"]["cpu"]["model"]
     again = snakemake("--cores", "2", config="configs/smoke.yaml", workdir=tmp_path)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    assert json.loads((tmp_path / "results" / "run.json").read_text()) == record  # a run that did nothing keeps the record
     report = snakemake("--report", str(tmp_path / "report.html"), "--cores", "1", config="configs/smoke.yaml", workdir=tmp_path)
     assert report.returncode == 0, report.stderr[-2000:]
     html = (tmp_path / "report.html").read_text()
@@ -87,7 +114,8 @@ def test_another_experiment_does_not_inherit_the_default_config():
     out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     # 3 datasets (champ is train set and benchmark), the GGUF conversion, 1 method, 2 rows x 3 benchmarks
-    assert job_counts(out.stdout) == {"all": 1, "dataset": 3, "base_model": 1, "train": 1, "evaluate": 6, "table": 1, "figures": 1}
+    assert job_counts(out.stdout) == {"all": 1, "dataset": 3, "base_model": 1, "train": 1, "evaluate": 6, "table": 1,
+                                      "statistics": 1, "figures": 1}
 
 
 def test_smollm2_gguf_converts_to_a_working_safetensors_checkpoint(tmp_path):
@@ -127,7 +155,7 @@ def test_paper_configs_list_their_whole_grid(tmp_path):
         assert out.returncode == 0, (config, out.stderr[-2000:])
         counts = job_counts(out.stdout)
         assert {k: counts.get(k) for k in expected} == expected, config
-        assert counts["diff_report"] == 1 and counts["table"] == 1
+        assert counts["diff_report"] == 1 and counts["table"] == 1 and counts["statistics"] == 1
 
 
 def test_cluster_and_gpu_profiles_dry_run_the_paper_grids(tmp_path):

@@ -1,36 +1,27 @@
 """The answer extractors against hand labels on real replies (tests/data/replies.jsonl; how the
 set was made: tests/data/README.md): SmolLM2-135M-Instruct on MMLU, CHAMP and HumanEval prompts,
 plus synthetic edge cases. Every disagreement is printed; at least 98% of the multiple-choice and
-math replies must agree in both readings."""
+math replies must agree in both readings, and at least 98% of the code replies on the block run."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
 from harness.answers import final_answer, last_boxed
 from harness.benchmarks.choice import extract_letter, flexible_letter
+from harness.codejudge import FENCE, PYTHON_TAGS, extract_code
 from harness.io import read_jsonl
-from harness.sandbox import FENCE, PYTHON_TAGS, extract_code
 
 REPLIES = Path(__file__).parent / "data" / "replies.jsonl"
 NONE = "none"
 
 
-def python_blocks(reply: str) -> list[str]:
-    return [body for tag, body in FENCE.findall(reply) if tag.lower() in PYTHON_TAGS]
-
-
-def defines(code: str, entry_point: str) -> bool:
-    return re.search(rf"^\s*def\s+{re.escape(entry_point)}\s*\(", code, re.MULTILINE) is not None
-
-
-def code_block(reply: str) -> str:
+def code_block(reply: str, entry_point: str) -> str:
     """Which code of a reply `extract_code` runs: 'block i' (0-based among the Python fenced
     blocks), 'whole' (the reply itself), or 'none' (empty)."""
-    code = extract_code(reply)
-    blocks = python_blocks(reply)
+    code = extract_code(reply, entry_point)
+    blocks = [body for tag, body in FENCE.findall(reply) if tag.lower() in PYTHON_TAGS]
     if code in blocks:
         return f"block {len(blocks) - 1 - blocks[::-1].index(code)}"
     return "whole" if code.strip() else NONE
@@ -55,7 +46,7 @@ def readings(row: dict) -> dict[str, str]:
         return {"strict": extract_letter(reply, len(row["options"])) or NONE, "flexible": flexible_letter(reply, row["options"]) or NONE}
     if row["task"] == "math":
         return {"strict": last_boxed(reply) or NONE, "flexible": final_answer(reply) or NONE}
-    return {"code": code_block(reply)}
+    return {"code": code_block(reply, row["entry_point"])}
 
 
 def disagreements(rows: list[dict]) -> list[str]:
@@ -88,17 +79,11 @@ def test_answer_extractors_agree_with_hand_labels():
     assert len(wrong) <= 0.02 * len(rows)
 
 
-def test_code_extraction_agrees_with_hand_labels_but_for_usage_blocks():
-    """The block a grader runs defines the entry point (the last such block). Until
-    harness.sandbox.extract_code reads that block (issue 19), it runs the last block, which a
-    usage example after the definition takes: those are the only disagreements allowed."""
+def test_code_extraction_agrees_with_hand_labels():
+    """The block a grader runs defines the entry point (the last such block), not a usage
+    example after it."""
     rows = [r for r in ROWS if r["task"] == "code"]
     wrong = disagreements(rows)
     print(f"\n{len(wrong)} of {len(rows)} code replies disagree with their labels:")
     print("\n".join(wrong))
-    usage_after_definition = [
-        r for r in rows
-        if readings(r)["code"] == f"block {len(python_blocks(r['reply'])) - 1}" != r["labels"]["code"]
-        and not defines(python_blocks(r["reply"])[-1], r["entry_point"])
-    ]
-    assert len(wrong) == len(usage_after_definition)
+    assert len(wrong) <= 0.02 * len(rows)

@@ -3,7 +3,8 @@
 import threading
 import time
 
-from harness.rewards import last_boxed, math_rewards, verify_answers
+from harness.answers import last_boxed
+from harness.rewards import math_rewards, verify_answers
 
 
 def test_last_boxed_handles_nesting_and_absence():
@@ -70,3 +71,85 @@ LABELLED_PAIRS = [
 def test_math_verify_agrees_with_hand_labels_on_real_answers():
     verdicts = verify_answers([(gold, answer) for gold, answer, _ in LABELLED_PAIRS])
     assert verdicts == [label for _, _, label in LABELLED_PAIRS]
+
+
+# ---------------------------------------------------------------- hostile answers (issue 12)
+
+ATTACKS = [
+    "9^9^9^9",  # power towers
+    "9^{9^{9}}",
+    "9^(9^9)",
+    "x^{9^{9^{9}}}",
+    "9^{9999999}",  # one power of 9.5 million digits
+    "1000000!",
+    "(10!)!",
+    "\\{" + ", ".join(map(str, range(5000))) + "\\}",  # a set of 5,000 elements
+    "{" * 16 + "7" + "}" * 16,  # braces nested 16 deep: seconds in the LaTeX parser
+    "(" * 50 + "7" + ")" * 50,
+]
+
+
+def test_any_integer_answer_gets_a_verdict():
+    """int() refuses more than 4,300 digits: one such answer used to raise in the caller."""
+    huge = "1" * 4301
+    responses = [f"\\boxed{{{huge}}}", "\\boxed{7}", f"\\boxed{{00{huge}}}", f"\\boxed{{-{huge}}}"]
+    assert math_rewards(responses, ["7", "7", huge, huge]) == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_answers_beyond_the_limits_are_wrong_without_reaching_math_verify(monkeypatch):
+    import harness.rewards
+
+    def never(pairs, timeout):
+        raise AssertionError(f"math-verify was asked about {pairs}")
+
+    monkeypatch.setattr(harness.rewards, "_run", lambda pairs, timeout: never(pairs, timeout) if pairs else [])
+    assert verify_answers([("7", answer) for answer in ATTACKS]) == [False] * len(ATTACKS)
+    # a long gold allows a long answer: a chain of 1,900 powers is estimated without recursion
+    assert verify_answers([("x" * 1000, "^".join(["2"] * 1900))]) == [False]
+
+
+# Answers solutions write, including long, deep or large ones, that the limits must leave to math-verify.
+NORMAL = [
+    ("2^{2^{n}}", "2^{2^n}"), ("2^{81}", "2^{3^{4}}"), ("10^{100}", "10^{100}"), ("2^{2024}", "2^{2024}"),
+    ("100!", "100!"), ("9^{99999}", "9^{99999}"), ("\\frac{\\sqrt{3}}{2}", "\\frac{1}{2}\\sqrt{3}"),
+    ("\\left( 3, \\frac{\\pi}{2} \\right)", "\\left(3,\\frac{\\pi}{2}\\right)"), ("e^{x^2}", "e^{x^{2}}"),
+    ("\\{1, 2, 3\\}", "\\{3, 2, 1\\}"), ("[-1, 1]", "(-1, 1)"), ("x^2+2x+1", "(x+1)^2"), ("0.5", "\\frac{1}{2}"),
+    ("\\frac{1}{1+\\frac{1}{1+\\frac{1}{2}}}", "\\frac{3}{5}"), ("((((1+2))))", "3"), ("5050", "5{,}050"),
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}"),
+    ("1, 2, " + ", ".join(map(str, range(3, 60))), ", ".join(map(str, range(1, 60)))),  # 170 characters
+]
+
+
+def test_limits_keep_math_verify_verdicts_on_normal_answers():
+    from harness.answer_limits import exceeds_limits
+    from harness.rewards import _verify
+
+    assert [exceeds_limits(gold, answer) for gold, answer in NORMAL] == [None] * len(NORMAL)
+    direct = [_verify(gold, answer, 5.0) for gold, answer in NORMAL]  # math-verify itself, in this process
+    assert verify_answers(NORMAL) == direct and any(direct) and not all(direct)
+
+
+def test_a_check_that_raises_or_overruns_scores_wrong():
+    from concurrent.futures import Future
+
+    from harness.rewards import _outcome
+
+    raised, overran = Future(), Future()
+    raised.set_exception(ValueError("Exceeds the limit (4300 digits) for integer string conversion"))
+    overran.set_exception(TimeoutError())
+    assert _outcome(raised) is False and _outcome(overran) is False
+
+
+def test_one_slow_answer_holds_one_worker_while_the_others_are_checked():
+    from harness.rewards import WORKERS, _cache, _pool_instance
+
+    assert WORKERS >= 2
+    verify_answers([("1", "1.0")])  # the pool is up
+    busy = _pool_instance().schedule(time.sleep, args=(600,))  # a check that never ends, in one worker
+    try:
+        _cache.clear()
+        pairs = [(f"\\frac{{{i}}}{{{i + 1}}}", f"\\frac{{{2 * i}}}{{{2 * i + 2}}}") for i in range(1, 9)]
+        assert verify_answers(pairs) == [True] * 8
+        assert not busy.done()  # checked by the other workers while that one was still busy
+    finally:
+        busy.cancel()

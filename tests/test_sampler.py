@@ -81,3 +81,39 @@ def test_near_zero_temperature_matches_greedy_generate(tiny_policy_dir):
         ref = model.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
         ours = ro.tokens[row, : int(ro.mask[row].sum())]
         assert ref[0, len(prompt) :].tolist() == ours.tolist()
+
+
+def test_splitmix64_matches_the_reference_stream():
+    """The first outputs of SplitMix64 seeded with 0 (Steele et al. 2014; Vigna's reference C code)."""
+    from harness.sampling.torch_sampler import _GOLDEN, splitmix64
+
+    states = torch.tensor([1, 2, 3]) * _GOLDEN  # the generator's states after 1, 2, 3 steps
+    expected = [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]
+    assert [v % 2**64 for v in splitmix64(states).tolist()] == expected
+
+
+def test_noise_is_exponential_and_sampling_follows_the_probabilities():
+    from harness.sampling.torch_sampler import exponential_noise, sample_rows
+
+    noise = exponential_noise(torch.arange(4000), position=3, vocab=50)  # (4000, 50)
+    assert abs(float(noise.mean()) - 1.0) < 0.01 and abs(float(noise.var()) - 1.0) < 0.03
+    assert torch.equal(noise[7], exponential_noise(torch.tensor([7]), 3, 50)[0])  # a row's stream is its own
+    assert not torch.equal(noise[7], exponential_noise(torch.tensor([7]), 4, 50)[0])  # and moves with the position
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    draws = sample_rows(probs.log().expand(20000, 4), torch.arange(20000), position=0)
+    freq = torch.bincount(draws, minlength=4) / 20000.0
+    assert torch.allclose(freq, probs, atol=0.012)
+
+
+def test_rows_sharing_a_prompt_sample_what_they_would_alone(tiny_policy_dir):
+    """Shared prefill (one decoder pass per distinct prompt) changes no row's sample."""
+    model, tok = load_policy(tiny_policy_dir)
+    prompts = [prompt_ids(tok, p) for p in ["3+4=?", "3+4=?", "12-5+7=?", "3+4=?", "12-5+7=?"]]
+    sampler = TorchSampler(model, tok.eos_token_id, tok.pad_token_id, torch.Generator().manual_seed(0))
+    seeds = torch.arange(100, 105)
+    together = sampler.generate(prompts, constant(1.0), 16, seeds=seeds)
+    for row, prompt in enumerate(prompts):
+        alone = sampler.generate([prompt], constant(1.0), 16, seeds=seeds[row : row + 1])
+        length = int(alone.mask.sum())
+        assert together.tokens[row, :length].tolist() == alone.tokens[0, :length].tolist()
+        assert torch.allclose(together.logprobs[row, :length], alone.logprobs[0, :length], atol=1e-6)

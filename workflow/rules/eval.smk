@@ -10,9 +10,9 @@ rule evaluate:
         metrics=P("eval"),
         generations=P("generations"),
     params:
-        eval=CFG.eval.model_dump(),
+        eval=lambda w: CFGS[w.exp].eval.model_dump(),
     threads: 1
     log:
-        P("log").format(name="{model}/{method}/seed{seed}/eval-{benchmark}"),
+        P("log", name="{model}/{method}/seed{seed}/eval-{benchmark}"),
     script:
         "../scripts/evaluate.py"

@@ -1,47 +1,63 @@
 from harness.paper import table_methods
 
-PAPER_TABLES = CFG.reproduces.tables if CFG.reproduces else []
-EFFICIENCY = [P("efficiency").format(ext=e) for e in ("md", "csv")] if CFG.reproduces and CFG.reproduces.efficiency_contexts else []
+
+def paper_tables(exp):
+    """The paper tables an experiment rebuilds (configs with `reproduces:`), else none."""
+    cfg = CFGS[exp]
+    return cfg.reproduces.tables if cfg.reproduces else []
 
 
-def paper_files(ptable):
-    table, diff = P("paper_table").replace("{ptable}", ptable), P("diff").replace("{ptable}", ptable)
-    return [table.format(ext=e) for e in ("md", "tex", "csv")] + [diff.format(ext=e) for e in ("md", "csv", "json")]
+def efficiency_files(exp):
+    cfg = CFGS[exp]
+    measured = cfg.reproduces and cfg.reproduces.efficiency_contexts
+    return [P("efficiency", exp=exp, ext=e) for e in ("md", "csv")] if measured else []
+
+
+def paper_methods(exp):
+    """Our methods in any of the experiment's rebuilt paper tables."""
+    return list(dict.fromkeys(m for t in paper_tables(exp) for m in table_methods(CFGS[exp], t)))
+
+
+def paper_files(exp, ptable):
+    return [P("paper_table", exp=exp, ptable=ptable, ext=e) for e in ("md", "tex", "csv")] + [
+        P("diff", exp=exp, ptable=ptable, ext=e) for e in ("md", "csv", "json")
+    ] + [P("ordering", exp=exp, ptable=ptable)]
 
 
 rule paper_table:  # one table of the paper, rebuilt in its layout, and its diff against the paper
     input:
-        lambda w: eval_paths(table_methods(CFG, w.ptable)),
+        lambda w: eval_paths(w.exp, table_methods(CFGS[w.exp], w.ptable)),
     output:
-        md=P("paper_table").replace("{ext}", "md"),
-        tex=P("paper_table").replace("{ext}", "tex"),
-        csv=report(P("paper_table").replace("{ext}", "csv"), category="Paper tables"),
-        diff_md=P("diff").replace("{ext}", "md"),
-        diff_csv=report(P("diff").replace("{ext}", "csv"), category="Diffs against the papers"),
-        diff_json=P("diff").replace("{ext}", "json"),
+        md=P("paper_table", ext="md"),
+        tex=P("paper_table", ext="tex"),
+        csv=report(P("paper_table", ext="csv"), category="Paper tables"),
+        diff_md=P("diff", ext="md"),
+        diff_csv=report(P("diff", ext="csv"), category="Diffs against the papers"),
+        diff_json=P("diff", ext="json"),
+        ordering=P("ordering"),
     log:
-        P("log").format(name="paper-{ptable}"),
+        P("log", name="paper-{ptable}"),
     script:
         "../scripts/paper_table.py"
 
 
 rule diff_report:  # every rebuilt table's diff in one report
     input:
-        expand(P("diff").replace("{ext}", "md"), ptable=PAPER_TABLES),
+        lambda w: [P("diff", exp=w.exp, ptable=t, ext="md") for t in paper_tables(w.exp)],
     output:
         P("diff_report"),
     log:
-        P("log").format(name="diff"),
+        P("log", name="diff"),
     script:
         "../scripts/diff_report.py"
 
 
 def claim_inputs(w):
     """Every cell of the rebuilt tables, and the trained models whose training logs claims read."""
-    methods = list(dict.fromkeys(m for t in PAPER_TABLES for m in table_methods(CFG, t)))
+    cfg, methods = CFGS[w.exp], paper_methods(w.exp)
     trained = [m for m in methods if m in ("tampo", "introllm")]
-    models = [P("model").format(model=m, method=r, seed=s) for m, r, s, _ in CFG.cells(trained)]
-    return {"evals": eval_paths(methods), "models": list(dict.fromkeys(models))}
+    models = [P("model", exp=w.exp, model=m, method=r, seed=s) for m, r, s, _ in cfg.cells(trained)]
+    return {"evals": eval_paths(w.exp, methods), "models": list(dict.fromkeys(models))}
 
 
 rule claims:  # the paper's qualitative claims as checks on our results
@@ -51,19 +67,19 @@ rule claims:  # the paper's qualitative claims as checks on our results
         md=report(P("claims"), category="Claims"),
         json=P("claims").replace(".md", ".json"),
     log:
-        P("log").format(name="claims"),
+        P("log", name="claims"),
     script:
         "../scripts/claims.py"
 
 
 rule efficiency:  # IntroLLM Table 3 on the configured model: head parameters, FLOPs, throughput by context
     input:
-        model=P("base_model").replace("{model}", next(iter(CFG.models))),
+        model=lambda w: P("base_model", exp=w.exp, model=next(iter(CFGS[w.exp].models))),
     output:
-        md=P("efficiency").replace("{ext}", "md"),
-        csv=report(P("efficiency").replace("{ext}", "csv"), category="Paper tables"),
+        md=P("efficiency", ext="md"),
+        csv=report(P("efficiency", ext="csv"), category="Paper tables"),
     threads: job_threads(workflow.cores)  # one under pinned numerics (harness/numerics.py)
     log:
-        P("log").format(name="efficiency"),
+        P("log", name="efficiency"),
     script:
         "../scripts/efficiency.py"

@@ -1,13 +1,27 @@
 rule table:
     input:
-        lambda w: eval_targets(w.table),
+        lambda w: eval_paths(w.exp, CFGS[w.exp].table_rows()[w.table]),
     output:
-        md=P("table").replace("{ext}", "md"),
-        csv=report(P("table").replace("{ext}", "csv"), category="Tables"),
-        by_level_md=P("table").replace("{table}.{ext}", "{table}_by_level.md"),
-        by_level_csv=P("table").replace("{table}.{ext}", "{table}_by_level.csv"),
-        summary=P("table").replace("{table}.{ext}", "{table}_summary.csv"),
+        md=P("table", ext="md"),
+        csv=report(P("table", ext="csv"), category="Tables"),
+        by_level_md=P("table", table="{table}_by_level", ext="md"),
+        by_level_csv=P("table", table="{table}_by_level", ext="csv"),
+        summary=P("table", table="{table}_summary", ext="csv"),
     log:
-        P("log").format(name="table-{table}"),
+        P("log", name="table-{table}"),
     script:
         "../scripts/tables.py"
+
+
+rule statistics:  # every method against the reference (paired, with power), and pass@k for every k
+    input:
+        lambda w: eval_paths(w.exp, CFGS[w.exp].table_rows()["main"]),
+    output:
+        comparisons_md=P("comparisons", ext="md"),
+        comparisons_csv=report(P("comparisons", ext="csv"), category="Tables"),
+        passk_md=P("passk", ext="md"),
+        passk_csv=P("passk", ext="csv"),
+    log:
+        P("log", name="statistics"),
+    script:
+        "../scripts/statistics.py"

@@ -1,10 +1,9 @@
 from pathlib import Path
 
-from harness.config import load_config
-from harness.jobs import snakemake_job
+from harness.jobs import experiment, snakemake_job
 from harness.stages import base_model
 
-cfg = load_config(snakemake.config)
+cfg = experiment(snakemake)
 with snakemake_job(snakemake):
     inp = snakemake.input
     train = Path(inp.train) if "train" in inp.keys() else None

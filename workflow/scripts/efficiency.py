@@ -1,10 +1,9 @@
 from pathlib import Path
 
-from harness.config import load_config
 from harness.efficiency import efficiency_table, write_efficiency
-from harness.jobs import snakemake_job
+from harness.jobs import experiment, snakemake_job
 
-cfg = load_config(snakemake.config)
+cfg = experiment(snakemake)
 r = cfg.reproduces
 with snakemake_job(snakemake):
     frame = efficiency_table(Path(snakemake.input.model), cfg.controller_spec(r.efficiency_method), r.efficiency_contexts)

@@ -1,10 +1,9 @@
 from pathlib import Path
 
-from harness.config import load_config
-from harness.jobs import snakemake_job
+from harness.jobs import experiment, snakemake_job
 from harness.stages import evaluate_cell
 
-cfg = load_config(snakemake.config)
+cfg = experiment(snakemake)
 w = snakemake.wildcards
 with snakemake_job(snakemake):
     evaluate_cell(

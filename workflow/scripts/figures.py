@@ -4,6 +4,8 @@ from pathlib import Path
 from harness.figures import make_figures
 from harness.io import atomic_path
 from harness.jobs import snakemake_job
+from harness.outcomes import generation_paths
+from harness.passk import passk_curves
 
 with snakemake_job(snakemake):
     logs = {}
@@ -16,4 +18,4 @@ with snakemake_job(snakemake):
         generations.setdefault(method, []).append(path.with_suffix(".generations.jsonl"))
     with atomic_path(Path(snakemake.output[0])) as tmp:
         tmp.mkdir()
-        make_figures(logs, generations, tmp)
+        make_figures(logs, generations, tmp, passk=passk_curves(generation_paths(snakemake.input.evals)))

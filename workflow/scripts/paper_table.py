@@ -1,10 +1,9 @@
 from pathlib import Path
 
-from harness.config import load_config
-from harness.jobs import snakemake_job
-from harness.paper import write_paper_table
+from harness.jobs import experiment, snakemake_job
+from harness.reproduction import write_paper_table
 
-cfg = load_config(snakemake.config)
+cfg = experiment(snakemake)
 out = snakemake.output
 with snakemake_job(snakemake):
     write_paper_table(

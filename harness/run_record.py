@@ -1,0 +1,54 @@
+"""A record of one pipeline invocation: wall time, machine, numerics and git revision.
+
+The Snakefile's `onsuccess` handler writes it when the invocation produced results, so that
+every figure the README quotes from a run (harness/readme.py) comes with how long it took,
+where, under which numerics and at which revision. An invocation that had nothing to do leaves
+the previous record in place.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness import numerics
+from harness.io import git_revision, write_json
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+def newer(paths: list[Path], since: float) -> int:
+    return sum(p.stat().st_mtime >= since for p in paths)
+
+
+def write_run_record(out: Path, started: float, cores: int, command: list[str], experiments: dict[str, dict]) -> dict | None:
+    """Record this invocation (and the resolved config of each experiment it ran) in `out` if it
+    wrote any result under `out`'s directory (results/)."""
+    finished = time.time()
+    results = out.parent
+    cells = [p for exp in experiments for p in (results / exp).glob("**/eval/*.json")]
+    models = [p for exp in experiments for p in (results / exp).glob("**/model/run.json")]
+    tables = [p for exp in experiments for p in (results / exp).glob("tables/*")]
+    if not newer(cells + models + tables, started):
+        return None
+    state = numerics.state()
+    record = {
+        "started": _iso(started),
+        "finished": _iso(finished),
+        "wall_seconds": round(finished - started, 1),
+        "command": command,
+        "cores": cores,
+        "cells_evaluated": newer(cells, started),
+        "models_trained": newer(models, started),  # base models included
+        "from_scratch": bool(models) and newer(models, started) == len(models),
+        "git_revision": git_revision(),
+        "experiments": experiments,
+        "numerics": {"mode": state["mode"], "job_threads": numerics.job_threads(cores), "environment": state["environment"],
+                     "aten_capability": state["aten_capability"], "mkl_branch": state["mkl_branch"], "cpu": state["cpu"],
+                     "libc": state["libc"]},
+    }
+    write_json(out, record)
+    return record
