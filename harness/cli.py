@@ -186,8 +186,12 @@ def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
             policy, path("dataset", exp=inputs, dataset=args.benchmark),
             path("eval", **cell), path("generations", **cell),
         )
+        from harness.evaluate import FLEXIBLE
+
         n = cfg.eval.n_samples
-        print(f"Avg@{n} {100 * summary[f'avg@{n}']:.2f}  " + "  ".join(f"Pass@{k} {100 * summary[f'pass@{k}']:.2f}" for k in cfg.eval.ks))
+        for reading, prefix in (("strict", ""), ("flexible", FLEXIBLE)):
+            print(f"{reading:8}  Avg@{n} {100 * summary[f'{prefix}avg@{n}']:.2f}  "
+                  + "  ".join(f"Pass@{k} {100 * summary[f'{prefix}pass@{k}']:.2f}" for k in cfg.eval.ks))
     elif args.command == "tables":
         rows = cfg.table_rows()[args.table]
         evals = [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in cfg.cells(rows)]

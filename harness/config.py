@@ -220,7 +220,12 @@ class EvalConfig(Section):
     batch_size: int = Field(1024, gt=0, description="rows per generation call")
     score_timeout: float = Field(10.0, gt=0, description="seconds per math-verify check or program run")
     sandbox: Isolation = Field(STRICTEST, description=ISOLATION_HELP)
-    limit: int | None = Field(None, gt=0, description="evaluate only the first `limit` problems of each benchmark")
+    limit: int | None = Field(
+        None, gt=0, description="evaluate only the first `limit` problems of each prepared benchmark (for a seeded, stratified subset use datasets.<name>.limit)",
+    )
+    flexible_columns: bool = Field(
+        False, description="main tables add each metric by the flexible reading beside the strict one (harness.benchmarks.scoring)"
+    )
     sampler: Sampler = Field("torch", description=SAMPLER_HELP)
     vllm: VllmConfig = VllmConfig()
     engine: Literal["native", "lm_eval"] = Field(

@@ -1,5 +1,6 @@
 """Evaluation: n samples per problem, Pass@k (unbiased), Avg@n, per-level breakdowns, 95%
-bootstrap intervals over problems, and every generation kept for inspection."""
+bootstrap intervals over problems, by the strict and the flexible reading of each reply
+(harness.benchmarks.scoring), and every generation kept for inspection."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 from tqdm import tqdm
 from transformers import PreTrainedTokenizerBase
 
-from harness.benchmarks.scoring import score
+from harness.benchmarks.scoring import Verdict, verdicts
 from harness.config import EvalConfig
 from harness.metrics import avg_at_n, bootstrap_interval, pass_at_k
 from harness.prompts import PromptFormat, record_prompt_ids
@@ -54,15 +55,16 @@ def generate(
     return out
 
 
-def sample_row(record: dict, sample: int, generation: Generation, correct: float) -> dict:
-    """The generations file's row for one sampled response."""
+def sample_row(record: dict, sample: int, generation: Generation, verdict: Verdict) -> dict:
+    """The generations file's row for one sampled response, with both verdicts."""
     return {
         "id": record["id"],
         "level": record.get("level"),
         "sample": sample,
         "response": generation.text,
         "answer": record["answer"],
-        "correct": correct,
+        "correct": verdict.correct,
+        "correct_flexible": verdict.flexible,
         "length": generation.length,
         "temperature_mean": generation.temperature_mean,
         **({"temperatures": list(generation.temperatures)} if generation.temperatures else {}),
@@ -84,29 +86,38 @@ def generate_and_score(
     prompts = [record_prompt_ids(tokenizer, r, prompt_format) for r in records]
     jobs = [(r, s, p) for r, p in zip(records, prompts) for s in range(cfg.n_samples)]
     generations = generate(sampler, tokenizer, policy, [p for _, _, p in jobs], max_new_tokens, cfg.batch_size)
-    scores = score([r for r, _, _ in jobs], [g.text for g in generations], cfg.score_timeout, cfg.sandbox)
-    return [sample_row(r, s, g, c) for (r, s, _), g, c in zip(jobs, generations, scores)]
+    scores = verdicts([r for r, _, _ in jobs], [g.text for g in generations], cfg.score_timeout, cfg.sandbox)
+    return [sample_row(r, s, g, v) for (r, s, _), g, v in zip(jobs, generations, scores)]
+
+
+FLEXIBLE = "flexible_"  # key prefix of the metrics by the flexible reading (harness.benchmarks.scoring)
+READINGS = {"": "correct", FLEXIBLE: "correct_flexible"}  # metric key prefix -> generations row field
 
 
 def summarize(rows: list[dict], n: int, ks: list[int]) -> dict:
-    """Avg@n and Pass@k over problems, overall and per level, each with a 95% bootstrap CI."""
-    correct: dict[str, int] = defaultdict(int)
+    """Avg@n and Pass@k over problems, overall and per level, each with a 95% bootstrap CI: by
+    the strict reading under the plain keys (avg@n, pass@k), by the flexible one under
+    `flexible_` keys (flexible_avg@n, ...)."""
+    correct: dict[str, dict[str, int]] = {field: defaultdict(int) for field in READINGS.values()}
     level: dict[str, object] = {}
     for row in rows:
-        correct[row["id"]] += int(row["correct"] > 0)
+        for field, counts in correct.items():
+            counts[row["id"]] += int(row[field] > 0)
         level[row["id"]] = row["level"]
 
     def block(ids: list[str]) -> dict:
-        counts = [correct[i] for i in ids]
-        out = {"problems": len(ids), f"avg@{n}": avg_at_n(counts, n)}
-        out[f"avg@{n}_ci95"] = bootstrap_interval(np.asarray(counts) / n)
-        for k in ks:
-            per_problem = [pass_at_k(n, c, k) for c in counts]
-            out[f"pass@{k}"] = float(np.mean(per_problem))
-            out[f"pass@{k}_ci95"] = bootstrap_interval(per_problem)
+        out: dict = {"problems": len(ids)}
+        for prefix, field in READINGS.items():
+            counts = [correct[field][i] for i in ids]
+            out[f"{prefix}avg@{n}"] = avg_at_n(counts, n)
+            out[f"{prefix}avg@{n}_ci95"] = bootstrap_interval(np.asarray(counts) / n)
+            for k in ks:
+                per_problem = [pass_at_k(n, c, k) for c in counts]
+                out[f"{prefix}pass@{k}"] = float(np.mean(per_problem))
+                out[f"{prefix}pass@{k}_ci95"] = bootstrap_interval(per_problem)
         return out
 
-    ids = list(correct)
+    ids = list(level)
     summary = block(ids)
     levels = sorted({lv for lv in level.values() if lv is not None})
     if levels:

@@ -103,7 +103,7 @@ def lm_eval_rows(
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    from harness.benchmarks.scoring import score
+    from harness.benchmarks.scoring import verdicts
 
     lm = TempoLM(cfg, model, method, seed, str(model_dir), sampling_seed)
     name, fmt = f"tempo_{benchmark}", cfg.models[model].prompt_format
@@ -116,8 +116,8 @@ def lm_eval_rows(
     for sample in sorted(out["samples"][name], key=lambda s: s["doc_id"]):
         record, (texts,) = json.loads(sample["doc"]["record"]), sample["filtered_resps"]  # one request, k texts
         context = sample["arguments"][0][0]
-        scores = score([record] * len(texts), texts, cfg.eval.score_timeout, cfg.eval.sandbox)
-        rows += [sample_row(record, s, lm.generations[(context, t)].popleft(), c) for s, (t, c) in enumerate(zip(texts, scores))]
+        scores = verdicts([record] * len(texts), texts, cfg.eval.score_timeout, cfg.eval.sandbox)
+        rows += [sample_row(record, s, lm.generations[(context, t)].popleft(), v) for s, (t, v) in enumerate(zip(texts, scores))]
     aggregate = {k: v for k, v in out["results"][name].items() if isinstance(v, float)}
     return rows, aggregate
 

@@ -1,5 +1,6 @@
-"""Verifiable math reward: the last ``\\boxed{...}`` of a response checked against the gold
-answer with math-verify (gold first), under a hard timeout. Any answer gets a verdict.
+"""Verifiable math reward: the answer of a response (its last box, harness.answers) checked
+against the gold answer with math-verify (gold first), under a hard timeout. Any answer gets a
+verdict.
 
 An answer beyond the limits of harness.answer_limits (length, nesting, numbers too large to
 hold) is wrong without being parsed. The others are checked in a pool of pebble worker
@@ -18,29 +19,18 @@ import logging
 import multiprocessing.util
 import os
 import re
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from pebble import ProcessPool
 
 from harness.answer_limits import exceeds_limits
+from harness.answers import last_boxed
 
 WORKERS = max(2, min(4, os.cpu_count() or 1))
 log = logging.getLogger(__name__)
 _pool: ProcessPool | None = None
 _cache: dict[tuple[str, str], bool] = {}
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` in `text`, with balanced braces, or None."""
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    depth, begin = 1, start + len("\\boxed{")
-    for end in range(begin, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[end], 0)
-        if depth == 0:
-            return text[begin:end]
-    return None
 
 
 def _verify(gold: str, answer: str, timeout: float) -> bool:
@@ -116,10 +106,12 @@ def verify_answers(pairs: list[tuple[str, str]], timeout: float = 5.0) -> list[b
     return [_cache[p] for p in pairs]
 
 
-def math_rewards(responses: list[str], golds: list[str], timeout: float = 5.0) -> list[float]:
-    """1.0 where the response's last boxed answer is equivalent to the gold answer, else 0.0;
-    a response without a boxed answer scores 0."""
-    answers = [last_boxed(r) for r in responses]
+def math_rewards(
+    responses: list[str], golds: list[str], timeout: float = 5.0, extract: Callable[[str], str | None] = last_boxed
+) -> list[float]:
+    """1.0 where the response's answer (by default its last box; harness.answers.final_answer
+    for the flexible reading) is equivalent to the gold answer, else 0.0; no answer scores 0."""
+    answers = [extract(r) for r in responses]
     checkable = [(g.strip(), a.strip()) for g, a in zip(golds, answers) if a and a.strip()]
     verdicts = iter(verify_answers(checkable, timeout))
     return [float(next(verdicts)) if a and a.strip() else 0.0 for a in answers]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from harness.benchmarks import get_spec, load_benchmark
-from harness.benchmarks.load import to_records
+from harness.benchmarks.load import apply_limit, to_records
 from harness.config import ExperimentConfig
 from harness.data import demonstrations, generate_splits
 from harness.data.tokenizer import save_tokenizer
@@ -34,7 +34,9 @@ def prepare_dataset(cfg: ExperimentConfig, name: str, out: Path) -> None:
     override = cfg.datasets.get(name)
     if (synthetic := spec.source.synthetic) is not None:
         rows = generate_splits(synthetic.generator, cfg.data.seed, getattr(cfg.data, synthetic.generator))[synthetic.split]
-        records = to_records(spec, rows, cfg.data.seed, f"the {synthetic.generator} generator")[: override.limit if override else None]
+        records = apply_limit(
+            to_records(spec, rows, cfg.data.seed, f"the {synthetic.generator} generator"), override, cfg.data.seed, name
+        )
     else:
         records = load_benchmark(spec, override, cfg.data.seed)
     write_jsonl(out, records)
@@ -162,6 +164,8 @@ def make_tables(cfg: ExperimentConfig, table_name: str, eval_paths: list[Path], 
     summary = aggregate(cells)
     n = cfg.eval.n_samples
     metrics = [f"Avg@{n}"] + [f"Pass@{k}" for k in cfg.eval.ks if k > 1]
+    if cfg.eval.flexible_columns:
+        metrics += [f"flexible {m}" for m in metrics]
     columns = [f"{b} {m}" for b in benchmarks for m in metrics]
     rows = cfg.table_rows()[table_name]
     labels = {method: cfg.method_label(method) for method in rows}

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.evaluate import FLEXIBLE
 from harness.io import atomic_path
 from harness.metrics import t_interval
 
 
 def load_cells(paths: list[Path]) -> pd.DataFrame:
-    """Tidy frame: one row per (model, method, seed, benchmark, level, metric) with its value."""
+    """Tidy frame: one row per (model, method, seed, benchmark, level, metric) with its value;
+    metrics by the flexible reading keep their `flexible_` prefix."""
     rows = []
     for p in paths:
         cell = json.loads(Path(p).read_text())
@@ -21,7 +23,7 @@ def load_cells(paths: list[Path]) -> pd.DataFrame:
         blocks = {"all": cell["metrics"], **cell["metrics"].get("by_level", {})}
         for level, block in blocks.items():
             for metric, value in block.items():
-                if isinstance(value, (int, float)) and (metric.startswith(("avg@", "pass@"))):
+                if isinstance(value, (int, float)) and metric.removeprefix(FLEXIBLE).startswith(("avg@", "pass@")):
                     rows.append({**key, "level": level, "metric": metric, "value": 100.0 * value})
     return pd.DataFrame(rows, columns=["model", "method", "seed", "benchmark", "level", "metric", "value"])
 
@@ -66,7 +68,8 @@ def wide_table(
     """Methods as rows (in `rows` order, per model), `columns` as 'benchmark metric' headers;
     with `labels`, a `label` column after the method's name (the name is what a target uses)."""
     sub = summary[summary["level"] == level].copy()
-    sub["column"] = sub["benchmark"] + " " + sub["metric"].str.replace("avg@", "Avg@").str.replace("pass@", "Pass@")
+    label = sub["metric"].str.replace("avg@", "Avg@").str.replace("pass@", "Pass@").str.replace(FLEXIBLE, "flexible ")
+    sub["column"] = sub["benchmark"] + " " + label
     sub["cell"] = sub.apply(format_cell, axis=1)
     table = sub.pivot_table(index=["model", "method"], columns="column", values="cell", aggfunc="first")
     order = [(m, r) for m in sub["model"].unique() for r in rows if (m, r) in table.index]

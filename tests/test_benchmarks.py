@@ -1,7 +1,7 @@
 """The benchmark registry: every paper dataset's schema loads through the same path from local
 fixtures (parquet, JSONL, and `datasets.load_dataset` on a directory, as from the hub), real
-package data loads, multiple choice is shuffled deterministically, and scorers agree with hand
-labels."""
+package data loads, multiple choice is shuffled deterministically, and scoring dispatches on each
+record's task (answer extraction: tests/test_extraction.py and tests/test_replies.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from harness.benchmarks import DatasetError, DatasetOverride, get_spec, load_benchmark, registry
-from harness.benchmarks.choice import extract_letter, shuffled
+from harness.benchmarks.choice import shuffled
 from harness.benchmarks.scoring import score
 from harness.benchmarks.spec import HubSource, Source
+from harness.benchmarks.subset import stratified_order
 
 PAPER_DATASETS = [
     "open-s1", "math-train", "math500", "aime24", "aime25", "amc23", "minerva", "olympiadbench", "omni-math",
@@ -121,11 +122,13 @@ def test_missing_columns_are_named_with_the_columns_present(tmp_path):
         load_benchmark(get_spec("math500"), DatasetOverride(path=str(tmp_path / "nope.parquet")), 0)
 
 
-def test_a_directory_of_files_concatenates_in_name_order_and_limit_keeps_the_first(tmp_path):
+def test_a_directory_of_files_concatenates_in_name_order_and_limit_keeps_the_seeded_subset(tmp_path):
     for i in range(3):
         pd.DataFrame([dict(FIXTURE_ROWS["aime25"], answer=str(i))]).to_parquet(tmp_path / f"part-{i}.parquet")
-    records = load_benchmark(get_spec("aime25"), DatasetOverride(path=str(tmp_path), limit=2), 0)
-    assert [r["answer"] for r in records] == ["0", "1"]
+    records = load_benchmark(get_spec("aime25"), DatasetOverride(path=str(tmp_path)), 0)
+    assert [r["answer"] for r in records] == ["0", "1", "2"]
+    limited = load_benchmark(get_spec("aime25"), DatasetOverride(path=str(tmp_path), limit=2), 0)
+    assert limited == stratified_order(records, 0, "aime25")[:2]
 
 
 def test_gpqa_shuffle_is_fixed_per_problem_and_seed_and_balanced():
@@ -144,23 +147,6 @@ def test_choice_answers_given_as_text_or_index_become_letters(tmp_path):
     path.write_text(json.dumps(dict(FIXTURE_ROWS["ecqa"], q_ans="moon")) + "\n")
     with pytest.raises(DatasetError, match="'moon' is not one of"):
         load_benchmark(get_spec("ecqa"), DatasetOverride(path=str(path)), 0)
-
-
-@pytest.mark.parametrize(
-    ("response", "letter"),
-    [
-        ("Let me think. B looks odd.\nAnswer: C", "C"),
-        ("The answer is (d).", "D"),
-        ("so \\boxed{A}", "A"),
-        ("B", "B"),
-        ("(B)", "B"),
-        ("Answer: E", None),  # not among 4 options
-        ("I think it is probably a trick question.", None),
-        ("Answer: A ... wait, the answer is B", "B"),
-    ],
-)
-def test_answer_letter_extraction(response, letter):
-    assert extract_letter(response, 4) == letter
 
 
 def test_scoring_dispatches_on_each_records_task():

@@ -12,8 +12,12 @@ from tests.test_train import CFG
 
 
 def test_summarize_by_hand():
-    rows = [{"id": "a", "level": 1, "correct": c, "temperature_mean": 1.0, "length": 3} for c in (1, 0, 0, 0)]
-    rows += [{"id": "b", "level": 2, "correct": c, "temperature_mean": 1.0, "length": 5} for c in (1, 1, 0, 1)]
+    # (strict, flexible) verdicts: the flexible reading credits two more samples of problem a
+    verdicts = {"a": [(1, 1), (0, 1), (0, 1), (0, 0)], "b": [(1, 1), (1, 1), (0, 0), (1, 1)]}
+    rows = [
+        {"id": i, "level": lv, "correct": c, "correct_flexible": f, "temperature_mean": 1.0, "length": 3}
+        for (i, v), lv in zip(verdicts.items(), (1, 2)) for c, f in v
+    ]
     out = summarize(rows, n=4, ks=[1, 2, 4])
     assert out["avg@4"] == pytest.approx((1 / 4 + 3 / 4) / 2)
     assert out["pass@1"] == pytest.approx(out["avg@4"])
@@ -22,6 +26,9 @@ def test_summarize_by_hand():
     assert out["by_level"]["1"]["avg@4"] == 0.25 and out["by_level"]["2"]["problems"] == 1
     lo, hi = out["avg@4_ci95"]
     assert lo <= out["avg@4"] <= hi
+    assert out["flexible_avg@4"] == pytest.approx((3 / 4 + 3 / 4) / 2)
+    assert out["flexible_pass@2"] == pytest.approx(1.0)  # a and b: n - c = 1 < k
+    assert out["by_level"]["1"]["flexible_avg@4"] == 0.75 and out["by_level"]["1"]["avg@4"] == 0.25
 
 
 class _Cfg:

