@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: setup sandbox-tools run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers
+.PHONY: setup sandbox-tools run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers robustness
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -70,6 +70,12 @@ smollm2: setup      ## a real model offline (wall time not yet measured): result
 
 readme-numbers: setup  ## copy the last run's record and tables into reference/ and regenerate README's numbers
 	$(PY) -m harness.readme --snapshot
+
+robustness: setup   ## the base model from 5 pre-training seeds per testbed, into reference/robustness-*/ (README: Reproducibility)
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/robustness/arith.yaml
+	$(PY) -m harness.readme --snapshot --as robustness-arith
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/robustness/countdown.yaml
+	$(PY) -m harness.readme --snapshot --as robustness-countdown
 
 test: setup         ## the test suite
 	$(VENV)/bin/pytest -n 2 -q

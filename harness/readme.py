@@ -1,7 +1,9 @@
 """The README's numbers, generated from committed copies of results, never typed.
 
-`make readme-numbers` copies the last run's record (`results/run.json`) and its experiments'
-tables into `reference/` (committed) and rewrites every marked block of README.md:
+`make readme-numbers` copies the last run's record (`results/run.json`), its experiments' tables
+and the time of each of their jobs (`logs/{exp}/**/*.time.tsv`, one row per job in
+`reference/{exp}/jobs.csv`) into `reference/` (committed) and rewrites every marked block of
+README.md:
 
     <!-- numbers:NAME -->
     ...generated from reference/...
@@ -23,13 +25,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.comparisons import fixed_temperature
 from harness.config import REPO_ROOT, ExperimentConfig, load_config
 from harness.tables import format_cell
 
-REFERENCE = REPO_ROOT / "reference"
+REFERENCE = REPO_ROOT / "reference"  # one directory per run: default (make run), robustness
+DEFAULT = "default"
+ROBUSTNESS = {"robustness-arith": "arithmetic", "robustness-countdown": "Countdown"}  # run -> testbed
+STD_BAR = 1.0  # points: the most a base model's Avg@n and the GRPO gain may vary across pre-training seeds
 README = REPO_ROOT / "README.md"
 MARKER = re.compile(r"(<!-- numbers:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /numbers:(?P=name) -->)", re.DOTALL)
-TABLE_FILES = ("main.csv", "main_summary.csv", "main_by_level.csv")
+LOGS = REPO_ROOT / "logs"
+TABLE_FILES = ("main.csv", "main_summary.csv", "main_by_level.csv", "comparisons.csv")
+FIGURES = ("reward.png", "entropy.png")  # training curves of every method, per model
+BAR = 3.0  # points: the fixed-temperature sweep's spread that shows temperature matters (issue: Countdown testbed)
 
 Block = Callable[[Path], str]
 BLOCKS: dict[str, Block] = {}
@@ -73,28 +82,43 @@ def run_line(record: dict) -> str:
                if n["mode"] == "pinned" else f"native numerics (ATen {n['aten_capability']})")
     minutes, seconds = divmod(round(record["wall_seconds"]), 60)
     scope = "from scratch" if record["from_scratch"] else "resumed"
-    return (f"`make run` at revision `{record['git_revision'][:10]}`, {record['finished'][:10]}: {cpu['model']} "
-            f"({', '.join(cpu['flags'])}), {kernels}, `--cores {record['cores']}`; {minutes} min {seconds} s {scope} "
+    command = " ".join(["snakemake", *record["command"][1:]])
+    return (f"`{command}` at revision `{record['git_revision'][:10]}`, {record['finished'][:10]}: {cpu['model']} "
+            f"({', '.join(cpu['flags'])}), {kernels}; {minutes} min {seconds} s {scope} "
             f"({record['models_trained']} models trained, {record['cells_evaluated']} cells evaluated).")
 
 
 # ---------------------------------------------------------------- the blocks
 
 
-@block("tiny-main")
-def tiny_main(reference: Path) -> str:
-    cfg, summary, record = experiment(reference, "tiny")
+def main_table(reference: Path, exp: str) -> str:
+    cfg, summary, _ = experiment(reference, exp)
     n, k = cfg.eval.n_samples, max(cfg.eval.ks)
     lines = [f"| method | Avg@{n} | Pass@{k} |", "|:--|:--|:--|"]
     for method in cfg.table_rows()["main"]:
         cells = [format_cell(value(summary, method, metric)) for metric in (f"avg@{n}", f"pass@{k}")]
         lines.append(f"| {cfg.method_label(method)} | {cells[0]} | {cells[1]} |")
-    return "\n".join(lines) + "\n\n" + run_line(record) + "\n"
+    return "\n".join(lines) + "\n"
+
+
+@block("run")
+def run(root: Path) -> str:
+    return run_line(run_record(root / DEFAULT)) + "\n"
+
+
+@block("tiny-main")
+def tiny_main(root: Path) -> str:
+    return main_table(root / DEFAULT, "tiny")
+
+
+@block("countdown-main")
+def countdown_main(root: Path) -> str:
+    return main_table(root / DEFAULT, "countdown")
 
 
 @block("tiny-findings")
-def tiny_findings(reference: Path) -> str:
-    cfg, summary, _ = experiment(reference, "tiny")
+def tiny_findings(root: Path) -> str:
+    cfg, summary, _ = experiment(root / DEFAULT, "tiny")
     n, k = cfg.eval.n_samples, max(cfg.eval.ks)
     methods = list(cfg.methods)
     avg = {m: value(summary, m, f"avg@{n}")["mean"] for m in ["base", *methods]}
@@ -121,12 +145,204 @@ def tiny_findings(reference: Path) -> str:
     return " ".join(sentences) + "\n"
 
 
+def comparisons(reference: Path, exp: str) -> pd.DataFrame:
+    """The experiment's comparisons.csv: every method against the best fixed temperature, paired."""
+    return pd.read_csv(reference / exp / "tables" / "comparisons.csv")
+
+
+def compared(frame: pd.DataFrame, method: str, metric: str) -> pd.Series:
+    rows = frame[(frame["method"] == method) & (frame["metric"] == metric)]
+    if len(rows) != 1:
+        raise ValueError(f"reference comparisons: expected one row for {method} {metric}, found {len(rows)}")
+    return rows.iloc[0]
+
+
+def paired(row: pd.Series) -> str:
+    return f"{row['difference']:+.1f} [{row['ci_low']:+.1f}, {row['ci_high']:+.1f}]"
+
+
+@block("countdown-findings")
+def countdown_findings(root: Path) -> str:
+    """The fixed-temperature sweep against the bar: the best and the worst fixed T differ by at
+    least BAR points in Avg@n or Pass@k with a 95% paired interval that excludes zero."""
+    reference = root / DEFAULT
+    cfg, summary, _ = experiment(reference, "countdown")
+    frame = comparisons(reference, "countdown")
+    n, k = cfg.eval.n_samples, max(cfg.eval.ks)
+    fixed = fixed_temperature(cfg, list(cfg.methods))
+    best = frame["reference"].iloc[0]
+    base = {m: value(summary, "base", m)["mean"] for m in (f"avg@{n}", f"pass@{k}")}
+    gains = [value(summary, m, f"avg@{n}")["mean"] - base[f"avg@{n}"] for m in cfg.methods]
+    sentences = [
+        f"The base model hits the target in {base[f'avg@{n}']:.1f}% of samples (Pass@{k} {base[f'pass@{k}']:.1f}%); "
+        f"GRPO raises Avg@{n} by {min(gains):.1f} to {max(gains):.1f} points.",
+    ]
+    met = []
+    for metric, name in ((f"avg@{n}", f"Avg@{n}"), (f"pass@{k}", f"Pass@{k}")):
+        rows = [compared(frame, m, metric) for m in fixed if m != best]
+        worst = min(rows, key=lambda r: r["difference"])
+        met.append(-worst["difference"] >= BAR and worst["ci_high"] < 0)
+        sentences.append(f"{name}: {cfg.method_label(worst['method'])} against the best fixed temperature "
+                         f"({cfg.method_label(best)}) {paired(worst)}.")
+    verdict = "meets" if any(met) else "does not meet"
+    sentences.append(f"The sweep {verdict} the bar of a {BAR:.0f}-point gap with a paired 95% interval that excludes zero.")
+    return " ".join(sentences) + "\n"
+
+
+CLAIMS = {  # controller -> what its paper claims against fixed-temperature GRPO
+    "tampo": "TAMPO beats the best fixed temperature (TAMPO Table 1)",
+    "introllm": "IntroLLM beats fixed-temperature GRPO (IntroLLM Table 1)",
+    "ead": "EAD beats fixed-temperature GRPO (EAD)",
+    "entropy": "entropy-based token temperatures beat a fixed temperature (multi-temperature)",
+    "multi_rollout": "several temperatures per prompt beat one (multi-temperature)",
+    "spike": "temperature spikes beat a fixed temperature (multi-temperature)",
+    "linear": "a rising temperature schedule beats a fixed one (TAMPO baseline / multi-temperature)",
+}
+READING = {"better": "holds", "worse": "fails (worse)", "equivalent": "fails (equivalent)", "undecided": "undecided"}
+
+
+@block("claims")
+def claims(root: Path) -> str:
+    """Each adaptive method's claim against the best fixed temperature, on every testbed: the
+    paired Avg@n difference [95% interval] and what it says (holds / fails / undecided)."""
+    reference = root / DEFAULT
+    exps = list(run_record(reference)["experiments"])
+    cfgs = {e: experiment(reference, e)[0] for e in exps}
+    frames = {e: comparisons(reference, e) for e in exps}
+    first = cfgs[exps[0]]
+    n = first.eval.n_samples
+    lines = ["| method | claim | " + " | ".join(f"{e}: Avg@{n} vs best fixed T" for e in exps) + " |",
+             "|:--|:--|" + ":--|" * len(exps)]
+    for method in first.methods:
+        controller = first.controller_spec(method)["controller"]
+        if controller not in CLAIMS:
+            continue
+        cells = []
+        for e in exps:
+            row = compared(frames[e], method, f"avg@{n}")
+            cells.append(f"{paired(row)} {READING[row['verdict']]}")
+        lines.append(f"| {first.method_label(method)} | {CLAIMS[controller]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+@block("cost")
+def cost(root: Path) -> str:
+    """What the default grid costs: the CPU seconds of its jobs by kind and experiment (CPU time,
+    not wall time, so that other work on the machine does not count), the quiet-machine bound it
+    implies, and each method's training CPU time relative to fixed-temperature GRPO at T = 1.0."""
+    reference = root / DEFAULT
+    record = run_record(reference)
+    lines = ["| experiment | jobs | pre-training (CPU s) | training (CPU s) | evaluation (CPU s) | all jobs (CPU s) |",
+             "|:--|--:|--:|--:|--:|--:|"]
+    ratios, total = [], 0.0
+    for exp in record["experiments"]:
+        cfg = experiment(reference, exp)[0]
+        jobs = pd.read_csv(reference / exp / "jobs.csv")
+        by_kind = jobs.groupby("kind")["cpu_s"].sum()
+        total += jobs["cpu_s"].sum()
+        lines.append(f"| {exp} | {len(jobs)} | " + " | ".join(f"{by_kind.get(k, 0.0):.0f}" for k in JOB_KINDS)
+                     + f" | {jobs['cpu_s'].sum():.0f} |")
+        train = jobs.query("kind == 'train'").groupby("method")["cpu_s"].mean()
+        ratios.append(f"{exp}: " + ", ".join(f"{cfg.method_label(m)} {train[m] / train[REFERENCE_METHOD]:.2f}" for m in cfg.methods))
+    bound = total / record["cores"] / 60
+    return ("\n".join(lines) + f"\n\nOn a quiet machine with {record['cores']} cores the grid takes at least {bound:.0f} min "
+            f"(its jobs' CPU time over the cores). Training CPU time per job relative to {REFERENCE_METHOD} (mean over seeds, "
+            "process start included; methods also change what is generated, e.g. longer responses): " + "; ".join(ratios) + ".\n")
+
+
+@block("power")
+def power(root: Path) -> str:
+    """What each testbed can resolve: the minimum detectable difference of Avg@n against the best
+    fixed temperature, how much pairing narrows the interval, and the seeds that would detect
+    `statistics.detect` points for every method."""
+    reference = root / DEFAULT
+    sentences = []
+    for exp in run_record(reference)["experiments"]:
+        cfg = experiment(reference, exp)[0]
+        n = cfg.eval.n_samples
+        frame = comparisons(reference, exp)
+        rows = frame[(frame["metric"] == f"avg@{n}") & (frame["method"] != "base")]
+        detect = cfg.statistics.detect
+        needed = rows["seeds_needed"]
+        most = "more than 1000" if needed.isna().any() else f"{int(needed.max())}"
+        verdict = "within" if rows["mdd"].max() <= detect else "above"
+        sentences.append(
+            f"{exp}: against {cfg.method_label(rows['reference'].iloc[0])}, the minimum detectable difference of Avg@{n} is "
+            f"{rows['mdd'].min():.1f}-{rows['mdd'].max():.1f} points ({int(rows['seeds'].iloc[0])} seeds x "
+            f"{int(rows['problems'].iloc[0])} problems x {n} samples; {verdict} the {detect:g}-point goal); the paired "
+            f"interval is {rows['width_ratio'].min():.2f}-{rows['width_ratio'].max():.2f} times as wide as the unpaired "
+            f"(Welch) one; detecting {detect:g} points for every method would take {most} seeds."
+        )
+    return "\n".join(f"- {s}" for s in sentences) + "\n"
+
+
+CURVE_COLUMNS = ("reward", "entropy", "response_length")
+CURVE_WINDOWS = 3  # the run cut into first, middle and last thirds
+
+
+@block("countdown-curves")
+def countdown_curves(root: Path) -> str:
+    """Training curves of the fixed temperatures on Countdown (reference/default/countdown/
+    curves.csv): train reward and entropy (mean over seeds and over each third of the run)."""
+    reference = root / DEFAULT
+    cfg = experiment(reference, "countdown")[0]
+    curves = pd.read_csv(reference / "countdown" / "curves.csv")
+    steps = cfg.train.steps
+    edges = [round(i * steps / CURVE_WINDOWS) for i in range(CURVE_WINDOWS + 1)]
+    spans = [f"steps {lo}-{hi - 1}" for lo, hi in zip(edges, edges[1:])]
+    curves["span"] = pd.cut(curves["step"], edges, right=False, labels=spans)
+    means = curves.groupby(["method", "span"], observed=True)[["reward", "entropy"]].mean()
+    lines = ["| method | " + " | ".join(f"reward, {s}" for s in spans) + " | " + " | ".join(f"entropy, {s}" for s in spans) + " |",
+             "|:--|" + "--:|" * (2 * len(spans))]
+    for method in fixed_temperature(cfg, list(cfg.methods)):
+        rewards = [f"{100 * means.loc[(method, s), 'reward']:.1f}%" for s in spans]
+        entropies = [f"{means.loc[(method, s), 'entropy']:.3f}" for s in spans]
+        lines.append(f"| {cfg.method_label(method)} | " + " | ".join(rewards + entropies) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def training_curves(results: Path, exp: str, cfg: ExperimentConfig) -> pd.DataFrame:
+    """Per step and seed, the fixed-temperature methods' training metrics (CURVE_COLUMNS)."""
+    frames = []
+    for model in cfg.models:
+        for method in fixed_temperature(cfg, list(cfg.methods)):
+            for seed in cfg.method_seeds(method):
+                log = results / exp / model / method / f"seed{seed}" / "train" / "metrics.jsonl"
+                rows = pd.read_json(log, lines=True)[["step", *CURVE_COLUMNS]]
+                frames.append(rows.assign(model=model, method=method, seed=seed))
+    return pd.concat(frames)[["model", "method", "seed", "step", *CURVE_COLUMNS]]
+
+
+# ---------------------------------------------------------------- job times
+
+JOB_KINDS = ("base_model", "train", "eval")
+REFERENCE_METHOD = "grpo-t1.0"
+
+
+def job_times(logs: Path) -> pd.DataFrame:
+    """One row per job of an experiment from Snakemake's `benchmark:` files
+    (logs/{exp}/{model}/base_model.time.tsv, .../{method}/seed{seed}/train.time.tsv and
+    .../eval-{benchmark}.time.tsv): kind, model, method, seed, wall and CPU seconds."""
+    rows = []
+    for path in sorted(logs.glob("**/*.time.tsv")):
+        parts = path.relative_to(logs).parts
+        stem = path.name.removesuffix(".time.tsv")
+        kind = "eval" if stem.startswith("eval-") else stem
+        if kind not in JOB_KINDS:
+            raise ValueError(f"{path}: not a job time file of the workflow ({', '.join(JOB_KINDS)})")
+        times = pd.read_csv(path, sep="\t").iloc[-1]
+        method, seed = (parts[1], int(parts[2].removeprefix("seed"))) if kind != "base_model" else ("base", None)
+        rows.append({"kind": kind, "model": parts[0], "method": method, "seed": seed, "job": stem,
+                     "wall_s": float(times["s"]), "cpu_s": float(times["cpu_time"])})
+    return pd.DataFrame(rows, columns=["kind", "model", "method", "seed", "job", "wall_s", "cpu_s"])
+
+
 # ---------------------------------------------------------------- snapshot, render, rewrite
 
 
-def snapshot(results: Path, reference: Path) -> None:
-    """Copy the last run's record (`results/run.json`) and each of its experiments' tables into
-    the reference tree, replacing what was there."""
+def snapshot(results: Path, reference: Path, logs: Path = LOGS) -> None:
+    """Copy the last run's record (`results/run.json`), each of its experiments' tables and its
+    jobs' times (`logs/{exp}/`) into `reference` (one run's directory), replacing what was there."""
     record_path = results / "run.json"
     if not record_path.exists():
         raise FileNotFoundError(f"{record_path} does not exist: run the pipeline (make run) first")
@@ -140,11 +356,19 @@ def snapshot(results: Path, reference: Path) -> None:
         (reference / exp / "tables").mkdir(parents=True)
         for name in TABLE_FILES:
             shutil.copyfile(results / exp / "tables" / name, reference / exp / "tables" / name)
+        job_times(logs / exp).to_csv(reference / exp / "jobs.csv", index=False)
+        training_curves(results, exp, load_config(experiments[exp])).to_csv(reference / exp / "curves.csv", index=False)
+        for model in experiments[exp]["models"]:
+            for figure in FIGURES:
+                source = results / exp / "figures" / model / figure
+                (reference / exp / "figures" / model).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, reference / exp / "figures" / model / figure)
     shutil.copyfile(record_path, reference / "run.json")
 
 
-def render(reference: Path = REFERENCE) -> dict[str, str]:
-    return {name: fn(reference) for name, fn in BLOCKS.items()}
+def render(text: str, root: Path = REFERENCE) -> dict[str, str]:
+    """Every block that `text` marks, rendered from the reference runs under `root`."""
+    return {name: BLOCKS[name](root) for name in blocks_in(text) if name in BLOCKS}
 
 
 def blocks_in(text: str) -> dict[str, str]:
@@ -162,13 +386,18 @@ def rewrite(text: str, rendered: dict[str, str]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snapshot", action="store_true",
-                        help="first copy the last run's record and tables (results/) into reference/")
+                        help="first copy the last run's record, tables and job times (results/, logs/) into reference/")
+    parser.add_argument("--run-dir", type=Path, default=REPO_ROOT,
+                        help="the checkout whose results/ and logs/ --snapshot copies (default: this one)")
+    parser.add_argument("--as", dest="run", choices=(DEFAULT, *ROBUSTNESS), default=DEFAULT,
+                        help=f"which reference run the snapshot replaces: {DEFAULT} (make run) or one of "
+                             f"{', '.join(ROBUSTNESS)} (configs/robustness/*.yaml, README: Reproducibility)")
     parser.add_argument("--check", action="store_true", help="only check that README.md is up to date")
     args = parser.parse_args(argv)
     if args.snapshot:
-        snapshot(REPO_ROOT / "results", REFERENCE)
+        snapshot(args.run_dir / "results", REFERENCE / args.run, args.run_dir / "logs")
     text = README.read_text()
-    new = rewrite(text, render())
+    new = rewrite(text, render(text))
     if args.check:
         raise SystemExit(0 if new == text else "README.md's numbers differ from reference/: run make readme-numbers")
     README.write_text(new)

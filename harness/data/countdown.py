@@ -128,13 +128,19 @@ def evaluate(expression: str) -> tuple[Fraction, list[int]]:
     return value(tree), used
 
 
-def check(expression: str, numbers: list[int], target: int) -> bool:
-    """True iff `expression` uses exactly the given numbers (each once) and equals `target`."""
+def attempt_value(expression: str, numbers: list[int]) -> Fraction | None:
+    """The value of `expression` if it is an attempt at the problem (a valid expression over
+    exactly the given numbers, each once), hit or miss; None otherwise."""
     try:
         result, used = evaluate(expression)
     except InvalidExpression:
-        return False
-    return Counter(used) == Counter(numbers) and result == target
+        return None
+    return result if Counter(used) == Counter(numbers) else None
+
+
+def check(expression: str, numbers: list[int], target: int) -> bool:
+    """True iff `expression` uses exactly the given numbers (each once) and equals `target`."""
+    return attempt_value(expression, numbers) == target
 
 
 def sample_problem(rng: random.Random, level: int, cfg: CountdownConfig) -> Problem:

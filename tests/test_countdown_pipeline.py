@@ -1,0 +1,67 @@
+"""The Countdown testbed through the pipeline: the default base model's skill on a sample (so a
+silent regression of its SFT shows up), the default DAG, and a 2-step run end to end."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from harness import stages
+from harness.answers import last_boxed
+from harness.config import load_config
+from harness.config_file import read_config_file
+from harness.data.countdown import attempt_value
+from harness.io import read_jsonl
+from tests.test_pipeline import REPO, job_counts, snakemake
+
+# README, The Countdown testbed: at T = 1 the base model's replies are almost all valid attempts
+# over the given numbers, and about 1 in 70 hits the target.
+ATTEMPT_RATE = (0.85, 1.0)
+HIT_RATE = (0.0025, 0.05)
+
+
+def test_the_default_base_model_attempts_almost_always_and_rarely_hits(tmp_path: Path):
+    """configs/countdown.yaml's base model recipe, evaluated on a seeded subset of 100 test
+    problems x 4 samples (the subset leaves the training split, and so the SFT, unchanged)."""
+    raw = read_config_file(REPO / "configs" / "countdown.yaml")
+    raw["datasets"] = {"countdown": {"limit": 100}}
+    raw["eval"] = {"n_samples": 4, "ks": [1, 4]}
+    cfg = load_config(raw)
+    data = {name: tmp_path / f"{name}.jsonl" for name in ("countdown-train", "countdown")}
+    for name, path in data.items():
+        stages.prepare_dataset(cfg, name, path)
+    stages.build_tokenizer(list(data.values()), tmp_path / "tokenizer")
+    stages.base_model(cfg, "tiny-llama", tmp_path / "base", data["countdown-train"], tmp_path / "tokenizer")
+    stages.evaluate_cell(cfg, "tiny-llama", "base", 0, "countdown", tmp_path / "base", data["countdown"],
+                         tmp_path / "cell.json", tmp_path / "generations.jsonl")
+    numbers = {r["id"]: r["numbers"] for r in read_jsonl(data["countdown"])}
+    rows = read_jsonl(tmp_path / "generations.jsonl")
+    assert len(rows) == 400
+    attempts = sum(attempt_value(last_boxed(r["response"]) or "", numbers[r["id"]]) is not None for r in rows) / len(rows)
+    hits = sum(r["correct"] for r in rows) / len(rows)
+    print(f"valid attempts {attempts:.3f}, hits {hits:.4f}")
+    assert ATTEMPT_RATE[0] <= attempts <= ATTEMPT_RATE[1]
+    assert HIT_RATE[0] <= hits <= HIT_RATE[1]
+
+
+def test_countdown_dry_run_lists_every_method_and_seed(tmp_path: Path):
+    out = snakemake("-n", "--cores", "2", "--quiet", "rules", config="configs/countdown.yaml", workdir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    cfg = load_config(REPO / "configs" / "countdown.yaml")
+    assert len(cfg.methods) == 11 and cfg.seeds == [0, 1, 2]
+    assert job_counts(out.stdout) == {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "train": 33,
+                                      "evaluate": 36, "table": 1, "statistics": 1, "figures": 1}
+
+
+def test_countdown_smoke_run_end_to_end(tmp_path: Path):
+    """Down to the main table (the figures and statistics rules are tested on arith)."""
+    out = snakemake("--cores", "2", "results/smoke-countdown/tables/main.csv", config="configs/smoke-countdown.yaml",
+                    workdir=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    root = tmp_path / "results" / "smoke-countdown"
+    table = pd.read_csv(root / "tables" / "main.csv")
+    assert table["method"].tolist() == ["base", "grpo-t1.0", "tampo"]
+    assert list(table.columns) == ["model", "method", "label", "countdown Avg@4", "countdown Pass@4"]
+    rows = read_jsonl(root / "tiny-llama" / "tampo" / "seed0" / "eval" / "countdown.generations.jsonl")
+    assert len(rows) == 2 * 6 * 4 and {r["level"] for r in rows} == {3, 4}
+    steps = read_jsonl(root / "tiny-llama" / "tampo" / "seed0" / "train" / "metrics.jsonl")
+    assert [s["step"] for s in steps] == [0, 1] and all("reward_L3" in s for s in steps)

@@ -1,0 +1,80 @@
+"""The README's numbers are generated from the committed reference copies (harness/readme.py):
+the README is up to date with reference/, a block is replaced and nothing else, unknown blocks
+are refused, and the snapshot copies a run's record, tables and job times."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness import readme
+from harness.config import load_config
+from harness.io import write_jsonl
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_readme_numbers_are_those_rendered_from_reference():
+    text = readme.README.read_text()
+    names = set(readme.blocks_in(text))
+    assert set(readme.BLOCKS) == names
+    assert readme.rewrite(text, readme.render(text)) == text, "README.md is stale: run make readme-numbers"
+
+
+def test_rewrite_replaces_block_bodies_only():
+    text = "intro\n<!-- numbers:a -->\nold\n<!-- /numbers:a -->\nmiddle\n<!-- numbers:b -->\n<!-- /numbers:b -->\nend\n"
+    new = readme.rewrite(text, {"a": "A 1\n", "b": "B 2\n"})
+    assert new == "intro\n<!-- numbers:a -->\nA 1\n<!-- /numbers:a -->\nmiddle\n<!-- numbers:b -->\nB 2\n<!-- /numbers:b -->\nend\n"
+    with pytest.raises(ValueError, match=r"\['c'\] have no renderer"):
+        readme.rewrite("<!-- numbers:c -->\nx\n<!-- /numbers:c -->\n", {"a": ""})
+
+
+def write_time(path: Path, wall: float, cpu: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"s\th:m:s\tmax_rss\tcpu_time\n{wall}\t0:00:{int(wall):02d}\t100.0\t{cpu}\n")
+
+
+def test_job_times_reads_every_benchmark_file(tmp_path: Path):
+    write_time(tmp_path / "m" / "base_model.time.tsv", 12.5, 12.0)
+    write_time(tmp_path / "m" / "grpo-t1.0" / "seed2" / "train.time.tsv", 30.0, 29.0)
+    write_time(tmp_path / "m" / "base" / "seed0" / "eval-arith.time.tsv", 4.0, 3.5)
+    jobs = readme.job_times(tmp_path).set_index("job")
+    assert jobs.loc["base_model", ["kind", "method", "wall_s"]].tolist() == ["base_model", "base", 12.5]
+    assert jobs.loc["train", ["kind", "model", "method", "seed", "cpu_s"]].tolist() == ["train", "m", "grpo-t1.0", 2, 29.0]
+    assert jobs.loc["eval-arith", ["kind", "method", "seed"]].tolist() == ["eval", "base", 0]
+    write_time(tmp_path / "m" / "other.time.tsv", 1.0, 1.0)
+    with pytest.raises(ValueError, match="not a job time file"):
+        readme.job_times(tmp_path)
+
+
+def test_snapshot_copies_record_tables_curves_and_job_times(tmp_path: Path):
+    """A run of configs/smoke.yaml (one fixed temperature, 2 seeds): what the blocks read."""
+    results, logs, reference = tmp_path / "results", tmp_path / "logs", tmp_path / "reference"
+    cfg = load_config(REPO / "configs" / "smoke.yaml")
+    (results / "smoke" / "tables").mkdir(parents=True)
+    (results / "run.json").write_text(json.dumps({"experiments": {"smoke": cfg.model_dump(mode="json")}}))
+    for name in readme.TABLE_FILES[:-1]:
+        (results / "smoke" / "tables" / name).write_text(f"{name}\n")
+    with pytest.raises(FileNotFoundError, match="comparisons.csv"):
+        readme.snapshot(results, reference, logs)
+    (results / "smoke" / "tables" / "comparisons.csv").write_text("c\n")
+    for seed in (0, 1):
+        write_jsonl(results / "smoke" / "tiny-llama" / "grpo-t1.0" / f"seed{seed}" / "train" / "metrics.jsonl",
+                    [{"step": s, "reward": 0.1 * s + seed, "entropy": 1.0, "response_length": 5.0, "lr": 0.1} for s in range(3)])
+    for figure in readme.FIGURES:
+        (results / "smoke" / "figures" / "tiny-llama").mkdir(parents=True, exist_ok=True)
+        (results / "smoke" / "figures" / "tiny-llama" / figure).write_bytes(b"png")
+    write_time(logs / "smoke" / "tiny-llama" / "base_model.time.tsv", 3.0, 2.0)
+    (reference / "stale").mkdir(parents=True)
+    readme.snapshot(results, reference, logs)
+    assert not (reference / "stale").exists()
+    assert json.loads((reference / "run.json").read_text())["experiments"]["smoke"]["name"] == "smoke"
+    assert (reference / "smoke" / "tables" / "main.csv").read_text() == "main.csv\n"
+    assert pd.read_csv(reference / "smoke" / "jobs.csv")["wall_s"].tolist() == [3.0]
+    curves = pd.read_csv(reference / "smoke" / "curves.csv")
+    assert curves.columns.tolist() == ["model", "method", "seed", "step", "reward", "entropy", "response_length"]
+    assert curves["method"].unique().tolist() == ["grpo-t1.0"] and curves["reward"].tolist() == [0.0, 0.1, 0.2, 1.0, 1.1, 1.2]
+    assert (reference / "smoke" / "figures" / "tiny-llama" / "entropy.png").read_bytes() == b"png"
