@@ -34,11 +34,9 @@ from harness.checkpoint import (
     discard_checkpoints,
     list_checkpoints,
     load_checkpoint,
-    rng_state,
     run_key,
     save_checkpoint,
     saved_key,
-    set_rng_state,
 )
 from harness.config import TrainConfig
 from harness.distributed import Parallel
@@ -56,8 +54,10 @@ from harness.io import atomic_path, git_revision, provenance, read_jsonl, write_
 from harness.modeling import count_parameters, load_policy
 from harness.paths import CONTROLLER_FILE
 from harness.prompts import PromptFormat, record_prompt_ids
+from harness.rng import rng_state, set_rng_state
+from harness.rollout import Rollout, pad_columns
 from harness.sampling import build_sampler
-from harness.sampling.base import Rollout, Sampler, pad_columns
+from harness.sampling.base import Sampler
 from harness.sampling.torch_sampler import draw_seeds
 from harness.temperature.base import ControllerContext, ScoredBatch, TemperatureController, build_controller
 
