@@ -29,7 +29,7 @@ from harness.config_file import parse_config_text, read_config_file
 from harness.io import fingerprint_json
 from harness.jobs import job
 from harness.names import did_you_mean
-from harness.paths import model_dir, path
+from harness.paths import path
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -227,12 +227,10 @@ def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
         write_diff_report([path("diff", exp=exp, ptable=t, ext="md") for t in cfg.reproduces.tables
                            if path("diff", exp=exp, ptable=t, ext="md").exists()], path("diff_report", exp=exp))
         print(path("diff_report", exp=exp).read_text())
-        from harness.claims import claims_for
+        from harness.claims import claim_inputs, claims_for
 
-        methods = list(dict.fromkeys(m for t in tables for m in table_methods(cfg, t)))
-        evals = [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in cfg.cells(methods)]
-        trained = {model_dir(exp, m, r, s) for m, r, s, _ in cfg.cells([r for r in methods if r in ("tampo", "introllm")])}
-        claims_for(cfg, evals, sorted(trained), path("claims", exp=exp))
+        inputs = claim_inputs(cfg, exp, tables)
+        claims_for(cfg, inputs["evals"], inputs["models"], path("claims", exp=exp))
         print(path("claims", exp=exp).read_text())
 
 
