@@ -306,6 +306,10 @@ class ExperimentConfig(Section):
     tables: dict[str, list[str]] = Field({}, description="table name -> rows; 'main' defaults to base + methods")
     reproduces: Reproduces | None = Field(None, description="paper tables rebuilt and diffed against reported numbers")
     statistics: StatisticsConfig = StatisticsConfig()
+    sources: dict[str, str] = Field(
+        {}, exclude=True, description="dotted key -> where its value comes from (paper, section / equation / table, "
+        "or 'paper silent: chosen because ...'); a key covers the keys under it (harness explain)",
+    )
 
     @model_validator(mode="after")
     def _names_are_path_components(self) -> ExperimentConfig:
