@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import shutil
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import torch
 from transformers import PreTrainedModel
 
@@ -101,16 +99,6 @@ def check_key(run_dir: Path, checkpoint: Path, key: dict[str, Any], stale: Stale
 def discard_checkpoints(run_dir: Path, reason: str) -> None:
     shutil.rmtree(Path(run_dir) / "checkpoints")
     log.warning("%s; removed it, training this configuration from step 0", reason)
-
-
-def rng_state() -> dict[str, Any]:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
 
 
 def save_checkpoint(

@@ -27,8 +27,9 @@ from harness.config import ExperimentConfig
 from harness.io import atomic_path, read_jsonl
 from harness.outcomes import generation_paths
 from harness.paper import AVERAGE, Column, column_panel, covered_benchmarks, layout, stand_in, table_methods
+from harness.paths import model_dir, path
 from harness.reported import load_reported
-from harness.temperature.tampo import TampoParams
+from harness.temperature.base import validate_method
 
 Verdict = str  # comparisons: harness.compare.Verdict; distributions: "holds" | "fails" | "inconclusive"
 
@@ -48,6 +49,7 @@ class Claim:
     paper: str
     statement: str
     check: Callable[[ExperimentConfig, Evidence], tuple[Verdict, str]]
+    trained: tuple[str, ...] = ()  # the paper's methods whose training logs the check reads
 
 
 def average_panels(cfg: ExperimentConfig, ev: Evidence, table: str, metric: str) -> dict[str, dict[str, Panel]]:
@@ -77,23 +79,24 @@ def comparison_text(what: str, a: Panel, b: Panel, c: Comparison) -> str:
 
 
 def tampo_beats_best_fixed(cfg: ExperimentConfig, ev: Evidence) -> tuple[Verdict, str]:
+    tampo = cfg.reproduces.method("tampo")
     verdicts, texts = [], []
     for model, panels in average_panels(cfg, ev, "table1", "pass@1").items():
-        fixed = fixed_temperature(cfg, [m for m in panels if m != "tampo"])
-        if "tampo" not in panels or not fixed:
+        fixed = fixed_temperature(cfg, [m for m in panels if m != tampo])
+        if tampo not in panels or not fixed:
             continue
         rival = best(panels, fixed)
-        c = compare(panels["tampo"], panels[rival], cfg.statistics.margin, cfg.statistics.detect)
+        c = compare(panels[tampo], panels[rival], cfg.statistics.margin, cfg.statistics.detect)
         verdicts.append(c.verdict)
         texts.append(comparison_text(f"{model}, Average Pass@1, TAMPO vs the best fixed temperature ({rival})",
-                                     panels["tampo"], panels[rival], c))
+                                     panels[tampo], panels[rival], c))
     if not verdicts:
-        return "undecided", "needs TAMPO and fixed-temperature GRPO in Table 1, with their generations"
+        return "undecided", f"needs {tampo} and fixed-temperature GRPO in Table 1, with their generations"
     return combine(verdicts), "; ".join(texts)
 
 
 def introllm_beats_tampo_and_ead(cfg: ExperimentConfig, ev: Evidence) -> tuple[Verdict, str]:
-    ours = {paper: cfg.reproduces.methods.get(paper, paper) for paper in ("introllm", "tampo-introllm", "ead")}
+    ours = {paper: cfg.reproduces.method(paper) for paper in ("introllm", "tampo-introllm", "ead")}
     verdicts, texts = [], []
     for model, panels in average_panels(cfg, ev, "table1", "avg@8").items():
         if any(m not in panels for m in ours.values()):
@@ -111,20 +114,20 @@ def introllm_beats_tampo_and_ead(cfg: ExperimentConfig, ev: Evidence) -> tuple[V
 def t_star_differs_by_advantage_sign(cfg: ExperimentConfig, ev: Evidence) -> tuple[Verdict, str]:
     """TAMPO App. C: the likelihood-optimal temperatures of positive- and negative-advantage
     trajectories differ. Chi-square test of the pooled T* histograms over steps and seeds."""
+    tampo = cfg.reproduces.method("tampo")
     pos = neg = None
     for (_, method, _), log in ev.train_logs.items():
-        if method != "tampo" or not log.exists():
+        if method != tampo or not log.exists():
             continue
         for row in read_jsonl(log):
             p, n = np.array(row.get("temp/t_star_pos_hist", [])), np.array(row.get("temp/t_star_neg_hist", []))
             if p.size and n.size:
                 pos, neg = (p if pos is None else pos + p), (n if neg is None else neg + n)
     if pos is None or pos.sum() == 0 or neg.sum() == 0:
-        return "inconclusive", "needs TAMPO training logs with T* histograms"
+        return "inconclusive", f"needs {tampo} training logs with T* histograms"
     keep = (pos + neg) > 0
     chi2, p_value, _, _ = stats.chi2_contingency(np.stack([pos[keep], neg[keep]]))
-    spec = {k: v for k, v in cfg.controller_spec("tampo").items() if k != "controller"}
-    temps = np.array(TampoParams(**spec).candidates)[keep]
+    temps = np.array(validate_method(cfg.controller_spec(tampo), tampo).candidates)[keep]
     mean_pos, mean_neg = float(temps @ pos[keep] / pos.sum()), float(temps @ neg[keep] / neg.sum())
     text = (f"mean T* {mean_pos:.3f} (positive, n = {int(pos.sum())}) vs {mean_neg:.3f} (negative, n = {int(neg.sum())}); "
             f"chi-square {chi2:.1f}, p = {p_value:.2g}")
@@ -134,16 +137,17 @@ def t_star_differs_by_advantage_sign(cfg: ExperimentConfig, ev: Evidence) -> tup
 def temperature_rises_with_difficulty(cfg: ExperimentConfig, ev: Evidence) -> tuple[Verdict, str]:
     """IntroLLM Fig. 2: the learned temperature is higher on harder problems. Spearman
     correlation of level and a response's mean temperature over IntroLLM's evaluations."""
+    introllm = cfg.reproduces.method("introllm")
     levels, temps = [], []
-    for (_, method, _, _), path in ev.generations.items():
-        if method != "introllm" or not path.exists():
+    for (_, method, _, _), generations in ev.generations.items():
+        if method != introllm or not generations.exists():
             continue
-        for row in read_jsonl(path):
+        for row in read_jsonl(generations):
             if row.get("level") is not None:
                 levels.append(float(str(row["level"]).removeprefix("Level ")))
                 temps.append(row["temperature_mean"])
     if len(set(levels)) < 2 or np.ptp(temps) == 0:
-        return "inconclusive", "needs IntroLLM evaluated with its own temperatures on a benchmark with levels"
+        return "inconclusive", f"needs {introllm} evaluated with its own temperatures on a benchmark with levels"
     rho, p_value = stats.spearmanr(levels, temps)
     by_level = pd.Series(temps).groupby(levels).mean()
     text = (f"Spearman rho {rho:+.3f} (p = {p_value:.2g}, {len(temps)} responses); mean temperature by level: "
@@ -156,7 +160,7 @@ CLAIMS = [
           tampo_beats_best_fixed),
     Claim("t-star-by-advantage-sign", "tampo",
           "Positive- and negative-advantage trajectories have different likelihood-optimal temperatures (App. C)",
-          t_star_differs_by_advantage_sign),
+          t_star_differs_by_advantage_sign, trained=("tampo",)),
     Claim("introllm-beats-tampo-and-ead", "introllm", "IntroLLM beats TAMPO and EAD on the average (Table 1)",
           introllm_beats_tampo_and_ead),
     Claim("temperature-rises-with-difficulty", "introllm",
@@ -175,13 +179,26 @@ def check_claims(cfg: ExperimentConfig, ev: Evidence) -> list[dict]:
     return out
 
 
+def claim_inputs(cfg: ExperimentConfig, exp: str, tables: list[str]) -> dict[str, list[Path]]:
+    """What checking the claims on these rebuilt paper tables reads: their evaluated cells, and
+    the trained models of our methods standing for the paper's methods whose logs a claim reads.
+    The workflow's claims rule and `harness diff` both list their inputs here."""
+    methods = list(dict.fromkeys(m for t in tables for m in table_methods(cfg, t)))
+    rows = {row for claim in CLAIMS if claim.paper == cfg.reproduces.paper for row in claim.trained}
+    trained = [m for m in methods if m in {cfg.reproduces.method(row) for row in rows}]
+    return {
+        "evals": [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in cfg.cells(methods)],
+        "models": list(dict.fromkeys(model_dir(exp, m, r, s) for m, r, s, _ in cfg.cells(trained))),
+    }
+
+
 def claims_for(cfg: ExperimentConfig, eval_paths: list[Path], model_dirs: list[Path], out: Path) -> list[dict]:
     """Check the claims from evaluated cells and trained models (their train_metrics.jsonl)."""
     logs = {}
-    for model_dir in map(Path, model_dirs):
-        run = json.loads((model_dir / "run.json").read_text())
-        seed_dir = model_dir.parent  # .../{model}/{method}/seed{seed}/model
-        logs[(seed_dir.parent.parent.name, seed_dir.parent.name, run["seed"])] = model_dir / "train_metrics.jsonl"
+    for directory in map(Path, model_dirs):
+        run = json.loads((directory / "run.json").read_text())
+        seed_dir = directory.parent  # .../{model}/{method}/seed{seed}/model
+        logs[(seed_dir.parent.parent.name, seed_dir.parent.name, run["seed"])] = directory / "train_metrics.jsonl"
     results = check_claims(cfg, Evidence(generation_paths(eval_paths), logs))
     write_claims(results, out, f"{cfg.reproduces.paper} claims, checked on {cfg.name}")
     return results

@@ -10,6 +10,7 @@ Snakemake workflow (which is the way to run many: `snakemake --cores 2`).
   harness diff     --config configs/tiny-tampo.yaml            (paper tables and their diff)
   harness cell     --config configs/tiny.yaml --model tiny-llama --method tampo --seed 0 --benchmark arith
   harness power    --config configs/tiny.yaml --seeds 5 --problem-scale 2 --samples 16   (from comparisons.csv)
+  harness explain  --config configs/papers/tampo.yaml   (every value with its cited source, or as a default)
 Any config value can be overridden with --set key.path=value (YAML value), e.g. --set train.steps=10.
 A run whose overrides change what it computes writes under results/{name}+{hash}/, never into
 the pipeline's cells of results/{name}/ (see `Experiment`).
@@ -29,7 +30,7 @@ from harness.config_file import parse_config_text, read_config_file
 from harness.io import fingerprint_json
 from harness.jobs import job
 from harness.names import did_you_mean
-from harness.paths import model_dir, path
+from harness.paths import path
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -145,6 +146,7 @@ def _main(argv: list[str] | None) -> None:
     p.add_argument("--problem-scale", type=float, default=1.0, help="problems per benchmark times this (default 1)")
     p.add_argument("--samples", type=int, help="samples per problem (default: as measured)")
     p.add_argument("--detect", type=float, help="difference in points whose seeds are given (default: statistics.detect)")
+    sub.add_parser("explain", parents=[common], help="the resolved config, each value with its cited source or as a default")
     p = sub.add_parser("cell", parents=[common, cell], help="run only what one cell needs, through Snakemake")
     p.add_argument("--benchmark", required=True)
     p.add_argument("--cores", type=int, default=2)
@@ -163,7 +165,11 @@ def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
 
     cfg, exp, inputs = experiment.cfg, experiment.exp, experiment.inputs_exp
     train_data = path("dataset", exp=inputs, dataset=cfg.train_set)
-    if args.command == "prepare":
+    if args.command == "explain":
+        from harness.explain import explain
+
+        print(explain(apply_overrides(resolve_includes(read_config_file(args.config)), args.set), cfg))
+    elif args.command == "prepare":
         for name in [args.dataset] if args.dataset else cfg.dataset_names():
             stages.prepare_dataset(cfg, name, path("dataset", exp=inputs, dataset=name))
     elif args.command == "tokenizer":
@@ -227,12 +233,10 @@ def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
         write_diff_report([path("diff", exp=exp, ptable=t, ext="md") for t in cfg.reproduces.tables
                            if path("diff", exp=exp, ptable=t, ext="md").exists()], path("diff_report", exp=exp))
         print(path("diff_report", exp=exp).read_text())
-        from harness.claims import claims_for
+        from harness.claims import claim_inputs, claims_for
 
-        methods = list(dict.fromkeys(m for t in tables for m in table_methods(cfg, t)))
-        evals = [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in cfg.cells(methods)]
-        trained = {model_dir(exp, m, r, s) for m, r, s, _ in cfg.cells([r for r in methods if r in ("tampo", "introllm")])}
-        claims_for(cfg, evals, sorted(trained), path("claims", exp=exp))
+        inputs = claim_inputs(cfg, exp, tables)
+        claims_for(cfg, inputs["evals"], inputs["models"], path("claims", exp=exp))
         print(path("claims", exp=exp).read_text())
 
 

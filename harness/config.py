@@ -149,7 +149,7 @@ class TrainConfig(Section):
     max_new_tokens: int = Field(64, gt=0)
     lr: float = Field(1e-4, gt=0)
     warmup_ratio: float = Field(0.0, ge=0, lt=1, description="linear warm-up, then cosine")
-    min_lr_ratio: float = Field(0.0, ge=0, le=1)
+    min_lr_ratio: float = Field(0.0, ge=0, le=1, description="the cosine ends at lr * min_lr_ratio")
     weight_decay: float = Field(0.0, ge=0)
     adam_betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float = Field(1.0, gt=0)
@@ -276,6 +276,11 @@ class Reproduces(Section):
     def model_names(self, cfg: ExperimentConfig) -> dict[str, str]:
         return {model: self.models.get(model, model) for model in cfg.models}
 
+    def method(self, row: str) -> str:
+        """Our method standing for the paper's method `row`: how every claim picks its methods, so
+        a method of another name (e.g. tampo-a05) is checked once mapped here."""
+        return self.methods.get(row, row)
+
 
 BASE_LABEL = "base model"
 
@@ -301,6 +306,10 @@ class ExperimentConfig(Section):
     tables: dict[str, list[str]] = Field({}, description="table name -> rows; 'main' defaults to base + methods")
     reproduces: Reproduces | None = Field(None, description="paper tables rebuilt and diffed against reported numbers")
     statistics: StatisticsConfig = StatisticsConfig()
+    sources: dict[str, str] = Field(
+        {}, exclude=True, description="dotted key -> where its value comes from (paper, section / equation / table, "
+        "or 'paper silent: chosen because ...'); a key covers the keys under it (harness explain)",
+    )
 
     @model_validator(mode="after")
     def _names_are_path_components(self) -> ExperimentConfig:

@@ -1,25 +1,29 @@
-"""Evaluation: n samples per problem, Pass@k (unbiased), Avg@n, per-level breakdowns, 95%
-bootstrap intervals over problems, by the strict and the flexible reading of each reply
-(harness.benchmarks.scoring), and every generation kept for inspection."""
+"""Evaluation: each method's temperatures under the config's protocol, n samples per problem,
+Pass@k (unbiased), Avg@n, per-level breakdowns, 95% bootstrap intervals over problems, by the
+strict and the flexible reading of each reply (harness.benchmarks.scoring), and every
+generation kept for inspection."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from harness.benchmarks.scoring import Verdict, verdicts
-from harness.config import EvalConfig
+from harness.config import EvalConfig, ExperimentConfig
 from harness.metrics import avg_at_n, bootstrap_interval, pass_at_k
+from harness.paths import CONTROLLER_FILE
 from harness.prompts import PromptFormat, record_prompt_ids
 from harness.sampling.base import Sampler
 from harness.sampling.torch_sampler import draw_seeds
 from harness.sandbox import require
-from harness.temperature.base import TokenPolicy
+from harness.temperature.base import ControllerContext, TokenPolicy, build_controller, constant
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,17 @@ class Generation:
     length: int  # generated tokens, eos included
     temperature_mean: float  # mean sampling temperature over those tokens
     temperatures: tuple[float, ...] = ()  # per token, kept only when they vary within the response
+
+
+def eval_policy(cfg: ExperimentConfig, method: str, model_dir: Path, hidden_size: int, seed: int) -> TokenPolicy:
+    """A fresh temperature policy for one generation call, by the config's eval protocol:
+    one fixed T for every model (TAMPO), or each method's own strategy (IntroLLM)."""
+    if cfg.eval.temperature != "method" or method == "base":
+        return constant(1.0 if cfg.eval.temperature == "method" else float(cfg.eval.temperature))
+    ctx = ControllerContext(total_steps=cfg.train_config(method).steps, hidden_size=hidden_size, seed=seed)
+    controller = build_controller(cfg.controller_spec(method), ctx)
+    controller.load_state_dict(torch.load(model_dir / CONTROLLER_FILE, weights_only=False))
+    return controller.eval_policy()
 
 
 def generate(

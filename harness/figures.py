@@ -73,15 +73,16 @@ def _logged(value: Any) -> bool:
 
 
 def _logged_rows(runs: pd.DataFrame, *columns: str) -> tuple[str, pd.DataFrame] | None:
-    """The plotted method and its rows that logged every column: TAMPO when it logged them, else
-    the first method by name (TAMPO variants log the same keys); None when no run did."""
+    """The plotted method and its rows that logged every column, chosen by what the logs hold and
+    not by name: the method with the most such rows (a method over 3 seeds before its 1-seed
+    ablations), the first by name among equals; None when no run did."""
     if not set(columns) <= set(runs.columns):
         return None
     rows = runs[pd.concat([runs[c].map(_logged) for c in columns], axis=1).all(axis=1)]
-    methods = sorted(rows["method"].unique())
-    if not methods:
+    if rows.empty:
         return None
-    method = "tampo" if "tampo" in methods else methods[0]
+    counts = rows["method"].value_counts()
+    method = min(counts.index, key=lambda m: (-counts[m], m))
     return method, rows[rows["method"] == method]
 
 
@@ -259,24 +260,27 @@ def summarise_generations(paths: Iterable[Path], n_responses: int = 3) -> Genera
     return Generations(levels, [row for _, _, row in sorted(heap, key=lambda item: item[:2], reverse=True)])
 
 
-def _draw_token_temperatures(responses: list[dict], out: Path, title: str) -> None:
+def _draw_token_temperatures(responses: dict[str, list[dict]], out: Path) -> None:
+    """One panel per method: the temperature at each token of its responses."""
+    responses = {m: r for m, r in responses.items() if r}
     if not responses:
         raise ValueError("no response logged per-token temperatures")
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for r in responses:
-        verdict = "correct" if r.get("correct") else "wrong"
-        ax.plot(r["temperatures"], lw=1, label=f"{r.get('id')} sample {r.get('sample')} ({verdict})")
-    ax.set(xlabel="token position", ylabel="temperature", title=title)
-    ax.legend(fontsize="small")
+    fig, axes = plt.subplots(len(responses), 1, figsize=(8, 1 + 3.5 * len(responses)), sharex=True, squeeze=False)
+    for ax, (method, rows) in zip(axes[:, 0], responses.items()):
+        for r in rows:
+            verdict = "correct" if r.get("correct") else "wrong"
+            ax.plot(r["temperatures"], lw=1, label=f"{r.get('id')} sample {r.get('sample')} ({verdict})")
+        ax.set(ylabel="temperature", title=f"{method}: per-token sampling temperature")
+        ax.legend(fontsize="small")
+    axes[-1, 0].set(xlabel="token position")
     fig.tight_layout()
     _save(fig, out)
 
 
-def token_temperatures(generations: list[Path], out: Path, n_responses: int = 3,
-                       title: str = "Per-token sampling temperature") -> None:
-    """Temperature at each token of the `n_responses` longest responses that logged one per token
-    (ties in file order)."""
-    _draw_token_temperatures(summarise_generations(generations, n_responses).longest, out, title)
+def token_temperatures(generations: dict[str, list[Path]], out: Path, n_responses: int = 3) -> None:
+    """Per method, the temperature at each token of the `n_responses` longest responses that
+    logged one per token (ties in file order)."""
+    _draw_token_temperatures({m: summarise_generations(p, n_responses).longest for m, p in generations.items()}, out)
 
 
 def _bootstrap_ci(values: np.ndarray) -> tuple[float, float]:
@@ -315,12 +319,6 @@ def temperature_by_level(generations: dict[str, list[Path]], out: Path) -> None:
     _draw_temperature_by_level({m: summarise_generations(p).levels for m, p in generations.items()}, out)
 
 
-def _token_method(summaries: dict[str, Generations]) -> str | None:
-    """IntroLLM's per-token temperatures when logged, else the first method (by name) that has some."""
-    methods = ["introllm", *sorted(m for m in summaries if m != "introllm")]
-    return next((m for m in methods if m in summaries and summaries[m].longest), None)
-
-
 def make_figures(train_logs: dict[tuple[str, int], Path], generations: dict[str, list[Path]],
                  out_dir: Path, candidates: Sequence[float] = CANDIDATES, passk: pd.DataFrame | None = None) -> list[Path]:
     """Write every figure the data allows into `out_dir`; return the written paths. `passk`:
@@ -332,19 +330,18 @@ def make_figures(train_logs: dict[tuple[str, int], Path], generations: dict[str,
         if metric in runs.columns and runs[metric].notna().any():
             training_curves(runs, metric, out_dir / name, title)
             written.append(out_dir / name)
-    tampo_figures = {
+    meta_policy_figures = {
         "tampo_temperature.png": (("temp/sampled",), tampo_temperature),
         "t_star_by_advantage.png": (T_STAR, t_star_by_advantage),
         "likelihood_curves.png": (GROUP, likelihood_curves),
     }
-    for name, (columns, draw) in tampo_figures.items():
+    for name, (columns, draw) in meta_policy_figures.items():
         if _logged_rows(runs, *columns) is not None:
             draw(runs, out_dir / name, candidates)
             written.append(out_dir / name)
     summaries = {m: summarise_generations(paths) for m, paths in generations.items()}
-    if (method := _token_method(summaries)) is not None:
-        _draw_token_temperatures(summaries[method].longest, out_dir / "token_temperatures.png",
-                                 f"{method}: per-token sampling temperature")
+    if any(s.longest for s in summaries.values()):  # every method that varied T within a response
+        _draw_token_temperatures({m: s.longest for m, s in summaries.items()}, out_dir / "token_temperatures.png")
         written.append(out_dir / "token_temperatures.png")
     if any(not s.levels.empty for s in summaries.values()):
         _draw_temperature_by_level({m: s.levels for m, s in summaries.items()}, out_dir / "temperature_by_level.png")

@@ -1,5 +1,5 @@
-"""GRPO as pure functions over a `Rollout`: advantages, the clipped surrogate at the recorded
-per-token temperatures, the k3 KL, loss aggregation, and one policy update.
+"""GRPO as pure functions over a `Rollout`: advantages, loss aggregation, the forward pass at the
+recorded per-token temperatures, and one policy update (objectives: harness.objectives).
 
 Notation: N = |B| * G rows (prompt-major), L response tokens, V vocabulary, d hidden size.
 """
@@ -18,7 +18,8 @@ from transformers import PreTrainedModel
 from harness.config import LossAggregation, TrainConfig
 from harness.distributed import SINGLE, Parallel
 from harness.logprobs import head_logprobs
-from harness.sampling.base import Rollout, pad_columns
+from harness.objectives import clipped_objective, kl_k3
+from harness.rollout import Rollout, pad_columns
 
 ADV_EPS = 1e-6
 TokenStatFn = Callable[[Tensor, Tensor, Tensor], dict[str, Tensor]]
@@ -32,25 +33,6 @@ def group_advantages(rewards: Tensor, group_size: int, scale: bool = True) -> Te
     if scale:
         centred = centred / (r.std(dim=1, keepdim=True) + ADV_EPS)
     return centred.reshape(-1)
-
-
-def clipped_objective(
-    logp: Tensor, old_logp: Tensor, advantages: Tensor, clip_low: float, clip_high: float
-) -> tuple[Tensor, Tensor]:
-    """min(rho A, clip(rho, 1 - eps_low, 1 + eps_high) A) per token (TAMPO eq. 13), with
-    rho = pi_theta,T / pi_old,T at the same recorded temperatures. Returns the objective
-    (N, L) and a float mask (N, L) of tokens where the clipped branch was taken."""
-    ratio = torch.exp(logp - old_logp)  # (N, L)
-    adv = advantages.unsqueeze(-1)  # (N, 1)
-    unclipped = ratio * adv
-    clipped = ratio.clamp(1 - clip_low, 1 + clip_high) * adv
-    return torch.minimum(unclipped, clipped), (clipped < unclipped).float()
-
-
-def kl_k3(logp: Tensor, ref_logp: Tensor) -> Tensor:
-    """k3 estimator of KL(pi_theta || pi_ref) per token: exp(q - p) - (q - p) - 1 (GRPO)."""
-    delta = ref_logp - logp
-    return torch.exp(delta) - delta - 1
 
 
 def loss_weights(mask: Tensor, how: LossAggregation, par: Parallel = SINGLE) -> Tensor:

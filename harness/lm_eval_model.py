@@ -26,7 +26,7 @@ from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
 from harness.config import ExperimentConfig, load_config
-from harness.evaluate import Generation, generate, sample_row
+from harness.evaluate import Generation, eval_policy, generate, sample_row
 from harness.modeling import load_policy
 from harness.paths import model_dir as default_model_dir
 from harness.prompts import prompt_ids
@@ -44,8 +44,6 @@ class TempoLM(LM):
         self, config: str | ExperimentConfig, model: str, method: str, seed: int | str,
         model_dir: str | None = None, sampling_seed: int | str | None = None, **_: Any,
     ):
-        from harness.stages import eval_policy
-
         super().__init__()
         cfg = config if isinstance(config, ExperimentConfig) else load_config(config)
         seed = int(seed)

@@ -16,12 +16,10 @@ from harness.benchmarks.load import apply_limit, to_records
 from harness.config import ExperimentConfig
 from harness.data import demonstrations, generate_splits
 from harness.data.tokenizer import save_tokenizer
-from harness.evaluate import generate_and_score, summarize
+from harness.evaluate import eval_policy, generate_and_score, summarize
 from harness.io import atomic_path, provenance, read_jsonl, write_json, write_jsonl
 from harness.modeling import build_tiny_llama, count_parameters, gguf_path, load_checkpoint, load_gguf, load_policy
-from harness.paths import CONTROLLER_FILE
 from harness.sampling import build_sampler
-from harness.temperature.base import ControllerContext, TokenPolicy, build_controller, constant
 
 if TYPE_CHECKING:
     from harness.checkpoint import StalePolicy
@@ -109,17 +107,6 @@ def train_cell(
     args = (base_dir, read_jsonl(train_path), cfg.controller_spec(method), train_cfg, seed, run_dir,
             out_dir, cfg.model_dump(mode="json"), stop_after, cfg.models[model].prompt_format, stale)
     distributed.launch(train, args, train_cfg.processes)
-
-
-def eval_policy(cfg: ExperimentConfig, method: str, model_dir: Path, hidden_size: int, seed: int) -> TokenPolicy:
-    """A fresh temperature policy for one generation call, by the config's eval protocol:
-    one fixed T for every model (TAMPO), or each method's own strategy (IntroLLM)."""
-    if cfg.eval.temperature != "method" or method == "base":
-        return constant(1.0 if cfg.eval.temperature == "method" else float(cfg.eval.temperature))
-    ctx = ControllerContext(total_steps=cfg.train_config(method).steps, hidden_size=hidden_size, seed=seed)
-    controller = build_controller(cfg.controller_spec(method), ctx)
-    controller.load_state_dict(torch.load(model_dir / CONTROLLER_FILE, weights_only=False))
-    return controller.eval_policy()
 
 
 def evaluate_cell(

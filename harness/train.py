@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from tqdm import tqdm
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_schedule_with_warmup
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_with_min_lr_schedule_with_warmup
 
 from harness import distributed
 from harness.benchmarks.scoring import score as score_responses
@@ -34,11 +34,9 @@ from harness.checkpoint import (
     discard_checkpoints,
     list_checkpoints,
     load_checkpoint,
-    rng_state,
     run_key,
     save_checkpoint,
     saved_key,
-    set_rng_state,
 )
 from harness.config import TrainConfig
 from harness.distributed import Parallel
@@ -56,8 +54,10 @@ from harness.io import atomic_path, git_revision, provenance, read_jsonl, write_
 from harness.modeling import count_parameters, load_policy
 from harness.paths import CONTROLLER_FILE
 from harness.prompts import PromptFormat, record_prompt_ids
+from harness.rng import rng_state, set_rng_state
+from harness.rollout import Rollout, pad_columns
 from harness.sampling import build_sampler
-from harness.sampling.base import Rollout, Sampler, pad_columns
+from harness.sampling.base import Sampler
 from harness.sampling.torch_sampler import draw_seeds
 from harness.temperature.base import ControllerContext, ScoredBatch, TemperatureController, build_controller
 
@@ -143,6 +143,15 @@ def rank_seed(seed: int, rank: int) -> int:
     return seed + 1_000_003 * rank
 
 
+def lr_schedule(optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over warmup_ratio of the optimizer steps, then cosine from lr to
+    lr * min_lr_ratio at the last step (TAMPO Sec. 4.1: warm-up ratio 0.1, then cosine)."""
+    n_updates = cfg.steps * cfg.updates_per_batch * cfg.minibatches
+    return get_cosine_with_min_lr_schedule_with_warmup(
+        optimizer, math.ceil(cfg.warmup_ratio * n_updates), n_updates, min_lr_rate=cfg.min_lr_ratio
+    )
+
+
 def build_run(
     base_dir: Path, train_records: list[dict], method: dict[str, Any], cfg: TrainConfig, seed: int,
     prompt_format: PromptFormat = "chat", par: Parallel = distributed.SINGLE,
@@ -160,8 +169,7 @@ def build_run(
     optimizer = torch.optim.AdamW(  # after wrapping: FSDP replaces the parameters by shards
         policy.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
     )
-    n_updates = cfg.steps * cfg.updates_per_batch * cfg.minibatches
-    scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * n_updates), n_updates)
+    scheduler = lr_schedule(optimizer, cfg)
     return Run(
         cfg=cfg,
         par=par,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.claims import Evidence, check_claims
+from harness.claims import Evidence, check_claims, claim_inputs
 from harness.config import load_config
 from harness.io import write_jsonl
 from harness.outcomes import generation_paths
+from harness.paths import model_dir
 from tests.cells import write_cell
 
 TABLE1 = {"benchmarks": {b: "arith" for b in ("aime24", "math500", "amc23", "minerva", "olympiadbench")}}
@@ -72,6 +73,23 @@ def test_t_star_by_advantage_sign_follows_the_histograms(tmp_path):
     assert "mean T* 0.650 (positive, n = 1000) vs 1.450" in verdict(result, "t-star-by-advantage-sign")[1]
     same = check_claims(cfg, Evidence({}, logs(low, low)))
     assert verdict(same, "t-star-by-advantage-sign")[0] == "fails"  # 1,000 each and no difference
+
+
+def test_a_renamed_method_is_checked_once_mapped_and_its_inputs_listed(tmp_path):
+    """TAMPO run as `tampo-a05`: unmapped, the T* claim has nothing to read; mapped through
+    reproduces.methods, it reads that run's logs, and claim_inputs lists that model."""
+    raw = tampo_config().model_dump(mode="json")
+    raw["methods"] = {**raw["methods"], "tampo-a05": raw["methods"].pop("tampo")}
+    log = tmp_path / "metrics.jsonl"
+    write_jsonl(log, [{"step": 0, "temp/t_star_pos_hist": [60, 40] + [0] * 8, "temp/t_star_neg_hist": [0] * 8 + [40, 60]}])
+    ev = Evidence({}, {("m", "tampo-a05", 0): log})
+    assert verdict(check_claims(load_config(raw), ev), "t-star-by-advantage-sign")[0] == "inconclusive"
+    raw["reproduces"]["methods"] = {"tampo": "tampo-a05"}
+    cfg = load_config(raw)
+    assert verdict(check_claims(cfg, ev), "t-star-by-advantage-sign")[0] == "holds"
+    inputs = claim_inputs(cfg, "c", ["table1"])
+    assert inputs["models"] == [model_dir("c", "m", "tampo-a05", s) for s in (0, 1, 2)]
+    assert len(inputs["evals"]) == 5 * 3  # base, grpo-t0.9/1.2/1.5 and tampo-a05; 3 seeds; 1 benchmark
 
 
 def test_temperature_rises_with_difficulty_flips_with_the_trend(tmp_path):

@@ -6,7 +6,9 @@ import pytest
 import yaml
 
 from harness.cli import apply_overrides
-from harness.config import ConfigError, ExperimentConfig, load_config
+from harness.config import ConfigError, ExperimentConfig, load_config, resolve_includes
+from harness.config_file import read_config_file
+from harness.explain import explain, source_of, uncited
 
 TINY = yaml.safe_load(Path("configs/tiny.yaml").read_text())
 
@@ -216,3 +218,23 @@ def test_snakemake_stops_on_a_bad_config_file_with_the_message_alone(tmp_path, t
     printed = out.stdout + out.stderr
     assert out.returncode != 0 and message in printed
     assert "Traceback" not in printed and 'File "' not in printed
+
+
+@pytest.mark.parametrize("path", sorted(Path("configs/papers").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_paper_config_value_cites_its_source(path):
+    assert uncited(resolve_includes(read_config_file(path))) == []
+
+
+def test_sources_cover_keys_below_them_and_explain_marks_defaults():
+    raw = {"name": "x", "seeds": [0], "models": {"m.1": {"checkpoint": "org/m"}}, "train": {"lr": 1e-6, "steps": 5},
+           "methods": {"t0.9": {"controller": "fixed", "temperature": 0.9}},
+           "sources": {"seeds": "P Tab. 1", "models.m.1": "P Sec. 4", "methods": "P Tab. 1", "train.lr": "P Sec. 4.1"}}
+    assert uncited(raw) == ["train.steps"]  # a dotted model name is covered by its entry
+    assert source_of("methods.t0.9.temperature", raw["sources"]) == "P Tab. 1"
+    lines = dict(line.split("    # ") for line in explain(raw, ExperimentConfig.model_validate(raw)).splitlines())
+    assert lines["train.lr = 1e-06"] == "P Sec. 4.1"
+    assert lines["train.steps = 5"] == "(set, no source)"
+    assert lines["train.kl_coef = 0.0"] == "(harness default)"
+    assert lines['name = "x"'] == "(set)"
+    assert lines['methods.t0.9.temperature = 0.9'] == "P Tab. 1"
+    assert "sources" not in ExperimentConfig.model_validate(raw).model_dump()  # never part of a run's key

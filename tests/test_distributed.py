@@ -19,7 +19,7 @@ from harness.evaluate import generate
 from harness.io import write_jsonl
 from harness.modeling import load_policy
 from harness.prompts import prompt_ids
-from harness.sampling.base import Rollout
+from harness.rollout import Rollout
 from harness.sampling.torch_sampler import TorchSampler, draw_seeds
 from harness.temperature.base import RowTemperatures, constant
 from harness.train import train

@@ -4,9 +4,8 @@ import pytest
 import torch
 
 from harness.config import EvalConfig
-from harness.evaluate import summarize
+from harness.evaluate import eval_policy, summarize
 from harness.io import read_jsonl
-from harness.stages import eval_policy
 from harness.train import train
 from tests.test_train import CFG
 

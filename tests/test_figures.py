@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from harness.figures import (
+    T_STAR,
+    _logged_rows,
     likelihood_curves,
     load_runs,
     make_figures,
@@ -132,7 +134,7 @@ def test_each_figure_writes_a_png(adaptive: tuple, tmp_path: Path) -> None:
     tampo_temperature(runs, tmp_path / "tampo.png")
     t_star_by_advantage(runs, tmp_path / "tstar.png")
     likelihood_curves(runs, tmp_path / "likelihood.png")
-    token_temperatures(generations["introllm"], tmp_path / "tokens.png")
+    token_temperatures({"introllm": generations["introllm"]}, tmp_path / "tokens.png")
     temperature_by_level(generations, tmp_path / "levels.png")
     for name in ("reward", "tampo", "tstar", "likelihood", "tokens", "levels"):
         assert_png(tmp_path / f"{name}.png")
@@ -169,7 +171,7 @@ def test_figures_absent_data_raise(fixed: tuple, tmp_path: Path) -> None:
         with pytest.raises(ValueError):
             draw(runs, tmp_path / "x.png")
     with pytest.raises(ValueError):
-        token_temperatures(fixed[1]["grpo-t0.6"], tmp_path / "x.png")
+        token_temperatures({"grpo-t0.6": fixed[1]["grpo-t0.6"]}, tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
 
 
@@ -182,6 +184,19 @@ def test_older_logs_without_newer_keys(tmp_path: Path) -> None:
     assert sorted(p.name for p in written) == sorted([*CURVES, "tampo_temperature.png", "t_star_by_advantage.png"])
     tampo_temperature(load_runs({k: v for k, v in logs.items() if k[0] == "tampo-sum"}), tmp_path / "no_pi.png")
     assert_png(tmp_path / "no_pi.png")
+
+
+def test_methods_are_chosen_by_what_they_logged_not_by_name(tmp_path: Path) -> None:
+    """A TAMPO run under another name gets the meta-policy figures; among methods that logged the
+    same keys the one with the most rows (3 seeds over a 1-seed ablation) is drawn; every method
+    with per-token temperatures gets a panel."""
+    logs = {**write_logs(tmp_path, {"tampo-a05": tampo_row}, seeds=(0, 1, 2)), **write_logs(tmp_path, {"a-ablation": tampo_row}, seeds=(0,))}
+    generations = {m: [write_generations(tmp_path / m / "seed0" / "eval" / "arith.generations.jsonl", True)]
+                   for m in ("tampo-a05", "x-head")}
+    written = make_figures(logs, generations, tmp_path / "figures")
+    assert {*TAMPO, "token_temperatures.png"} <= {p.name for p in written}
+    method, rows = _logged_rows(load_runs(logs), *T_STAR)
+    assert method == "tampo-a05" and len(rows) == 3 * STEPS
 
 
 def test_longest_responses_are_picked_deterministically(tmp_path: Path) -> None:

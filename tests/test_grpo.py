@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from harness.grpo import clipped_objective, group_advantages, kl_k3, loss_weights
+from harness.grpo import group_advantages, loss_weights
 from harness.logprobs import scaled_log_softmax, token_logprobs
+from harness.objectives import clipped_objective, kl_k3
 
 
 def test_group_advantages_by_hand():

@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy import stats
 
-from harness.sampling.base import Rollout
+from harness.rollout import Rollout
 from harness.temperature.base import ControllerContext, ScoredBatch, build_controller, validate_method
 from harness.temperature.introllm import TemperatureHead, action_logprob
 from harness.temperature.multi_rollout import group_offsets

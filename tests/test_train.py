@@ -11,7 +11,8 @@ from harness.checkpoint import list_checkpoints
 from harness.config import TrainConfig
 from harness.modeling import load_policy
 from harness.paths import CONTROLLER_FILE
-from harness.train import build_run, train
+from harness.temperature.base import CONTROLLERS, load_methods
+from harness.train import build_run, lr_schedule, train
 
 CFG = TrainConfig(steps=4, prompts_per_step=4, group_size=4, max_new_tokens=16, lr=1e-3, save_every=2, micro_batch_size=8)
 METHOD = {"controller": "linear", "start": 0.9, "end": 1.5}
@@ -68,20 +69,29 @@ def test_kl_and_reused_batches_run(tmp_path, toy_policy_dir, toy_records):
     assert row["kl"] >= 0 and row["logprob_mismatch"] < 1e-4
 
 
-EVERY_METHOD = {
-    "fixed": {"controller": "fixed", "temperature": 0.8},
-    "linear": {"controller": "linear", "start": 0.9, "end": 1.5},
-    "tampo": {"controller": "tampo", "warmup_ratio": 0.0, "top_p": 1.0},
+load_methods()
+# Settings that make a controller act within two tiny steps; every registered controller is
+# trained (with its defaults where none are given here), so a new method file cannot escape.
+FAST = {
+    "fixed": {"temperature": 0.8},
+    "linear": {"start": 0.9, "end": 1.5},
+    "tampo": {"warmup_ratio": 0.0, "top_p": 1.0},
+    "ead": {"fixed_tokens": 1, "d0": 3.0},
+    "ead_introllm": {"fixed_tokens": 1},
+    "entropy": {"window": 50},
+    "spike": {"every": 1},
+    "introllm": {"lr": 1e-2},
+}
+VARIANTS = {  # named variants whose code paths differ from their controller's defaults
     "tampo-introllm": {"controller": "tampo", "preset": "introllm"},
-    "ead": {"controller": "ead", "fixed_tokens": 1, "d0": 3.0},
-    "ead_introllm": {"controller": "ead_introllm", "fixed_tokens": 1},
-    "entropy": {"controller": "entropy", "window": 50},
-    "multi_rollout": {"controller": "multi_rollout"},
-    "spike": {"controller": "spike", "every": 1},
-    "introllm": {"controller": "introllm", "lr": 1e-2},
     "introllm-prompt": {"controller": "introllm", "granularity": "prompt"},
     "introllm-always": {"controller": "introllm", "gate": False},
 }
+EVERY_METHOD = {name: {"controller": name, **FAST.get(name, {})} for name in CONTROLLERS} | VARIANTS
+
+
+def test_fast_settings_name_registered_controllers():
+    assert set(FAST) <= set(CONTROLLERS) and set(EVERY_METHOD) >= set(CONTROLLERS)
 
 
 def assert_same_state(a, b, where="state"):
@@ -142,3 +152,16 @@ def test_gradient_checkpointing_changes_nothing_and_bf16_autocast_trains(tmp_pat
     assert len(bf16) == CFG.steps and all(math.isfinite(r["loss"]) for r in bf16)
     # sampler and trainer both run in bf16 autocast: their log-probs agree to bf16 precision
     assert max(r["logprob_mismatch"] for r in bf16) < 0.1
+
+
+def test_lr_schedule_warms_up_then_decays_to_min_lr_ratio():
+    """4 steps, warm-up ceil(0.5 * 4) = 2: lr x (0, 1/2, 1), then cosine from 1 to 0.1:
+    midway 0.1 + 0.9 * (1 + cos(pi / 2)) / 2 = 0.55, at the end 0.1."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=2.0)
+    schedule = lr_schedule(optimizer, CFG.model_copy(update={"warmup_ratio": 0.5, "min_lr_ratio": 0.1}))
+    lrs = []
+    for _ in range(5):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    assert lrs == pytest.approx([0.0, 1.0, 2.0, 1.1, 0.2])

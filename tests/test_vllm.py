@@ -15,7 +15,7 @@ from harness.grpo import ResponseLogprobs, response_forward  # noqa: E402
 from harness.io import read_jsonl, write_jsonl  # noqa: E402
 from harness.modeling import build_tiny_llama, load_policy  # noqa: E402
 from harness.prompts import prompt_ids  # noqa: E402
-from harness.sampling.base import Rollout  # noqa: E402
+from harness.rollout import Rollout  # noqa: E402
 from harness.sampling.torch_sampler import draw_seeds  # noqa: E402
 from harness.sampling.vllm_sampler import VllmSampler  # noqa: E402
 from harness.stages import evaluate_cell  # noqa: E402

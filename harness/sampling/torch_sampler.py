@@ -27,7 +27,7 @@ from torch import Tensor
 from transformers import DynamicCache, PreTrainedModel
 
 from harness.logprobs import entropy, scaled_log_softmax
-from harness.sampling.base import Rollout
+from harness.rollout import Rollout
 from harness.temperature.base import TokenPolicy
 
 

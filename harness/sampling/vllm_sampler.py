@@ -35,9 +35,9 @@ from torch import Tensor  # noqa: E402
 from vllm import LLM, SamplingParams  # noqa: E402
 from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor, MoveDirectionality  # noqa: E402
 
-from harness.checkpoint import rng_state, set_rng_state  # noqa: E402
 from harness.config import VllmConfig  # noqa: E402
-from harness.sampling.base import Rollout  # noqa: E402
+from harness.rng import rng_state, set_rng_state  # noqa: E402
+from harness.rollout import Rollout  # noqa: E402
 from harness.sampling.torch_sampler import draw_seeds, left_pad  # noqa: E402
 from harness.temperature.base import TokenPolicy  # noqa: E402
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from torch import Tensor
 
 from harness.names import did_you_mean
+from harness.rollout import Rollout
 from harness.validation import error_lines
 
 
@@ -87,7 +88,7 @@ class ScoredBatch:
 
     step: int
     group_size: int  # G, rollouts per prompt; rows are prompt-major
-    rollout: Any  # harness.sampling.base.Rollout
+    rollout: Rollout
     rewards: Tensor  # (N,)
     advantages: Tensor  # (N,) group-normalised, eq. 1 of TAMPO / eq. 3 of IntroLLM
     token_stats: dict[str, Tensor] = field(default_factory=dict)  # from `token_stats`, (N, L, ...)

@@ -28,7 +28,7 @@ from pydantic import Field, model_validator
 from torch import Tensor, nn
 from torch.distributions import Bernoulli, Beta
 
-from harness.grpo import clipped_objective
+from harness.objectives import clipped_objective
 from harness.temperature.base import MethodParams, ScoredBatch, TemperatureController, TokenPolicy, register
 
 EPS = 1e-6  # eq. 9's numerical floor on the Beta parameters
