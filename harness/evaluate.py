@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from harness.benchmarks.scoring import Verdict, verdicts
 from harness.config import EvalConfig
 from harness.metrics import avg_at_n, bootstrap_interval, pass_at_k
+from harness.progress import progress
 from harness.prompts import PromptFormat, record_prompt_ids
 from harness.sampling.base import Sampler
 from harness.sampling.torch_sampler import draw_seeds
@@ -42,7 +42,7 @@ def generate(
     Row seeds are drawn once for all prompts, so the responses do not depend on `batch_size`."""
     out: list[Generation] = []
     seeds = draw_seeds(sampler.generator, len(prompts))
-    for start in tqdm(range(0, len(prompts), batch_size), desc="generate"):
+    for start in progress(range(0, len(prompts), batch_size), "generation batches"):
         batch = slice(start, start + batch_size)
         rollout = sampler.generate(prompts[batch], policy(), max_new_tokens, seeds=seeds[batch])
         texts = tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
