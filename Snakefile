@@ -30,11 +30,13 @@
 #
 # Any cell of a table is one target:
 #   snakemake --cores 2 results/tiny/tiny-llama/grpo-t1.0/seed0/eval/arith.json
+# A path that names a model, method, benchmark... the config lacks stops with the valid names.
 
 import sys
 import time
 
 from harness.run_record import write_run_record
+from harness.targets import requested_paths, target_hint
 
 STARTED = time.time()
 
@@ -72,3 +74,11 @@ rule all:  # every experiment's targets
 rule ablations:  # every variant of the `ablations` config section, and its table
     input:
         [f for exp, cfg in CFGS.items() if "ablations" in cfg.table_rows() for f in table_files(exp, "ablations")],
+
+
+# A requested path that no rule builds: one line naming the unknown model, method, benchmark...
+# and the valid ones, rather than Snakemake's bare MissingRuleException.
+if workflow.is_main_process:
+    for target in requested_paths(sys.argv[1:]):
+        if not Path(target).exists() and not any(r.is_producer(target) for r in workflow.rules):
+            sys.exit(f"harness: {target_hint(target, CFGS)}")

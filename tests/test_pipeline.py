@@ -62,6 +62,14 @@ def test_one_cell_is_one_target(tmp_path):
     assert job_counts(out.stdout) == {"dataset": 2, "tokenizer": 1, "base_model": 1, "train": 1, "evaluate": 1}
 
 
+def test_a_misspelt_cell_path_names_the_valid_methods(tmp_path):
+    out = snakemake("-n", "--cores", "1", "results/tiny/tiny-llama/grpo-t1.3/seed0/eval/arith.json", workdir=tmp_path)
+    assert out.returncode != 0 and "MissingRuleException" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith(
+        "harness: no rule builds results/tiny/tiny-llama/grpo-t1.3/seed0/eval/arith.json: method 'grpo-t1.3' is not "
+        "in experiment tiny (did you mean 'grpo-t1.2' or 'grpo-t1.0'?); its methods: base, ")
+
+
 def test_bad_config_stops_the_workflow_with_the_field_named(tmp_path):
     out = snakemake("-n", "--cores", "1", "--config", "train={'loss_aggregation': 'mean'}", workdir=tmp_path)
     assert out.returncode != 0
