@@ -23,6 +23,7 @@
 #   results/{exp}/claims.{md,json}                                           rule claims
 #   results/{exp}/paper/efficiency.{md,csv}                                  rule efficiency
 #   results/{exp}/figures/{model}/*.png                                      rule figures
+#   results/{exp}/report/{table}.html (tables as pages for --report)          rule report_tables
 #   results/run.json (the last invocation that produced results)            onsuccess
 #   logs/{exp}/...                                                          one log per job
 #
@@ -41,6 +42,9 @@ from harness.targets import requested_paths, target_hint
 STARTED = time.time()
 
 
+report: "workflow/report/workflow.rst"  # the report's first screen: what it holds
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
@@ -48,6 +52,7 @@ include: "workflow/rules/eval.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/paper.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 onsuccess:  # results/run.json: wall time, machine, numerics, revision (harness/run_record.py)
@@ -63,6 +68,7 @@ def experiment_targets(exp):
         + ([P("diff_report", exp=exp), P("claims", exp=exp)] if paper_tables(exp) else [])
         + efficiency_files(exp)
         + [P("figures", exp=exp, model=m) for m in CFGS[exp].models]
+        + [P("report_pages", exp=exp)]
     )
 
 
