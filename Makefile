@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: setup sandbox-tools run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers robustness
+.PHONY: setup sandbox-tools browser-tools report-screenshot run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers robustness
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -92,3 +92,21 @@ bench: setup        ## timing figures (benchmarks/*.py)
 	$(PY) benchmarks/sandbox.py
 	$(PY) benchmarks/memory.py
 	$(PY) benchmarks/distributed.py
+
+# A headless browser (Debian package chromium) for the report's screenshot only; installed here as
+# root when missing, as sandbox-tools installs bwrap.
+browser-tools:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium (headless screenshots of the report) with apt-get"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "note: chromium is missing and cannot be installed here (needs root and apt-get)"; exit 1; \
+	  fi; }
+
+report-screenshot: setup browser-tools  ## docs/report.png: the smoke config's report, first screen
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/smoke.yaml --directory .smoke-report
+	$(VENV)/bin/snakemake --cores 1 --configfile configs/smoke.yaml --directory .smoke-report --report report.html
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,800 \
+	  --virtual-time-budget=5000 --screenshot=$(CURDIR)/docs/report.png file://$(CURDIR)/.smoke-report/report.html

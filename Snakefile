@@ -23,6 +23,7 @@
 #   results/{exp}/claims.{md,json}                                           rule claims
 #   results/{exp}/paper/efficiency.{md,csv}                                  rule efficiency
 #   results/{exp}/figures/{model}/*.png                                      rule figures
+#   results/{exp}/report/{table}.html (tables as pages for --report)          rule report_tables
 #   results/run.json (the last invocation that produced results)            onsuccess
 #   logs/{exp}/...                                                          one log per job
 #
@@ -30,13 +31,18 @@
 #
 # Any cell of a table is one target:
 #   snakemake --cores 2 results/tiny/tiny-llama/grpo-t1.0/seed0/eval/arith.json
+# A path that names a model, method, benchmark... the config lacks stops with the valid names.
 
 import sys
 import time
 
 from harness.run_record import write_run_record
+from harness.targets import requested_paths, target_hint
 
 STARTED = time.time()
+
+
+report: "workflow/report/workflow.rst"  # the report's first screen: what it holds
 
 
 include: "workflow/rules/common.smk"
@@ -46,6 +52,7 @@ include: "workflow/rules/eval.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/paper.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 onsuccess:  # results/run.json: wall time, machine, numerics, revision (harness/run_record.py)
@@ -61,6 +68,7 @@ def experiment_targets(exp):
         + ([P("diff_report", exp=exp), P("claims", exp=exp)] if paper_tables(exp) else [])
         + efficiency_files(exp)
         + [P("figures", exp=exp, model=m) for m in CFGS[exp].models]
+        + [P("report_pages", exp=exp)]
     )
 
 
@@ -72,3 +80,11 @@ rule all:  # every experiment's targets
 rule ablations:  # every variant of the `ablations` config section, and its table
     input:
         [f for exp, cfg in CFGS.items() if "ablations" in cfg.table_rows() for f in table_files(exp, "ablations")],
+
+
+# A requested path that no rule builds: one line naming the unknown model, method, benchmark...
+# and the valid ones, rather than Snakemake's bare MissingRuleException.
+if workflow.is_main_process:
+    for target in requested_paths(sys.argv[1:]):
+        if not Path(target).exists() and not any(r.is_producer(target) for r in workflow.rules):
+            sys.exit(f"harness: {target_hint(target, CFGS)}")

@@ -31,6 +31,7 @@ from harness.io import fingerprint_json
 from harness.jobs import job
 from harness.names import did_you_mean
 from harness.paths import path
+from harness.targets import wildcard_values
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -95,18 +96,35 @@ def resolve(config: str | Path, overrides: list[str]) -> Experiment:
 
 def _check_names(args: argparse.Namespace, cfg: ExperimentConfig) -> None:
     """--model, --method, --benchmark, --dataset and --table must name entries of the config."""
-    known = {
-        "model": list(cfg.models),
-        "method": ["base", *cfg.methods, *cfg.ablations],
-        "benchmark": cfg.eval.benchmarks,
-        "dataset": cfg.dataset_names(),
-        # harness tables: the config's tables; harness diff: the paper tables it rebuilds
-        "table": list(cfg.table_rows()) if args.command == "tables" else cfg.reproduces.tables if cfg.reproduces else [],
-    }
+    known = wildcard_values(cfg)
+    # harness tables: the config's tables; harness diff: the paper tables it rebuilds
+    known["table"] = known["table"] if args.command == "tables" else known.pop("ptable")
     for arg, names in known.items():
         value = getattr(args, arg, None)
         if value is not None and value not in names:
             raise ConfigError(f"--{arg} {value!r} is not in the config{did_you_mean(value, names)}; allowed: {', '.join(names)}")
+
+
+def _help_config(argv: list[str] | None) -> ExperimentConfig | None:
+    """The --config of the command line, read for the help texts; None when absent or invalid
+    (the parse proper then says why)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    config = pre.parse_known_args(argv)[0].config
+    try:
+        return load_config(config) if config else None
+    except ConfigError:
+        return None
+
+
+def _names_help(cfg: ExperimentConfig | None, wildcard: str) -> str:
+    """Help for an argument naming a config entry: the entries of --config, methods with their labels."""
+    if cfg is None:
+        return f"a {wildcard} of the config (with --config, --help lists them)"
+    names = wildcard_values(cfg)[wildcard]
+    if wildcard == "method":
+        names = [f"{m} ({cfg.method_label(m)})" if cfg.method_label(m) != m else m for m in names]
+    return f"one of: {', '.join(names)}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -123,20 +141,22 @@ def _main(argv: list[str] | None) -> None:
     common.add_argument("--config", required=True, help="experiment YAML, e.g. configs/tiny.yaml")
     common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
     common.add_argument("--threads", type=int, default=1, help="torch threads")
+    cfg = _help_config(argv)
     cell = argparse.ArgumentParser(add_help=False)
-    cell.add_argument("--model", required=True)
-    cell.add_argument("--method", required=True)
-    cell.add_argument("--seed", type=int, required=True)
+    cell.add_argument("--model", required=True, help=_names_help(cfg, "model"))
+    cell.add_argument("--method", required=True, help=_names_help(cfg, "method"))
+    seeds = f"the config's: {', '.join(map(str, cfg.seeds))}" if cfg else "the config's `seeds`"
+    cell.add_argument("--seed", type=int, required=True, help=f"training seed (method base: sampling seed); {seeds}")
 
     p = sub.add_parser("prepare", parents=[common], help="prepare one dataset (default: all the experiment uses)")
     p.add_argument("--dataset", help="a registered dataset name")
     sub.add_parser("tokenizer", parents=[common], help="build the tiny setting's tokenizer")
     p = sub.add_parser("base-model", parents=[common], help="pre-train, convert or copy a base model")
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", required=True, help=_names_help(cfg, "model"))
     p = sub.add_parser("train", parents=[common, cell], help="GRPO-train one (model, method, seed)")
     p.add_argument("--stop-after", type=int, help="stop after this many steps (resumable)")
     p = sub.add_parser("eval", parents=[common, cell], help="evaluate one cell")
-    p.add_argument("--benchmark", required=True)
+    p.add_argument("--benchmark", required=True, help=_names_help(cfg, "benchmark"))
     p = sub.add_parser("tables", parents=[common], help="build a table from its evaluated cells")
     p.add_argument("--table", default="main", help="a table of the config's `tables` (default: main)")
     p = sub.add_parser("diff", parents=[common], help="rebuild the paper's tables and diff them against its numbers")
@@ -148,12 +168,14 @@ def _main(argv: list[str] | None) -> None:
     p.add_argument("--detect", type=float, help="difference in points whose seeds are given (default: statistics.detect)")
     sub.add_parser("explain", parents=[common], help="the resolved config, each value with its cited source or as a default")
     p = sub.add_parser("cell", parents=[common, cell], help="run only what one cell needs, through Snakemake")
-    p.add_argument("--benchmark", required=True)
+    p.add_argument("--benchmark", required=True, help=_names_help(cfg, "benchmark"))
     p.add_argument("--cores", type=int, default=2)
 
     args = parser.parse_args(argv)
     if args.command == "cell":
-        raise SystemExit(run_cell(args, load_config(args.config)))
+        cfg = load_config(args.config)
+        _check_names(args, cfg)
+        raise SystemExit(run_cell(args, cfg))
     experiment = resolve(args.config, args.set)
     _check_names(args, experiment.cfg)
     with job(args.threads, None):

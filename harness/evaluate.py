@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from harness.benchmarks.scoring import Verdict, verdicts
 from harness.config import EvalConfig, ExperimentConfig
 from harness.metrics import avg_at_n, bootstrap_interval, pass_at_k
 from harness.paths import CONTROLLER_FILE
+from harness.progress import progress
 from harness.prompts import PromptFormat, record_prompt_ids
 from harness.sampling.base import Sampler
 from harness.sampling.torch_sampler import draw_seeds
@@ -57,7 +57,7 @@ def generate(
     Row seeds are drawn once for all prompts, so the responses do not depend on `batch_size`."""
     out: list[Generation] = []
     seeds = draw_seeds(sampler.generator, len(prompts))
-    for start in tqdm(range(0, len(prompts), batch_size), desc="generate"):
+    for start in progress(range(0, len(prompts), batch_size), "generation batches"):
         batch = slice(start, start + batch_size)
         rollout = sampler.generate(prompts[batch], policy(), max_new_tokens, seeds=seeds[batch])
         texts = tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)

@@ -2,6 +2,11 @@
 meta-policy and likelihood-optimal temperatures, per-token temperatures, temperature by level,
 and pass@k against k per benchmark.
 
+Methods appear by their labels (`labels`: the config's `label`s), each with one colour and line
+style in every figure, and legends sit outside the plot. Training curves are smoothed by a
+centred moving average over a tenth of the steps, with a band between the seeds' minimum and
+maximum; with 7 or more methods they are drawn as small multiples, one panel per family.
+
 Every function reads only what it is given and draws nothing random (the bootstrap has a fixed
 seed), so a figure is a function of its inputs. A figure whose data is absent is skipped by
 `make_figures`; the drawing functions raise ValueError when handed no data to draw.
@@ -11,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -37,8 +42,37 @@ CURVES: dict[str, tuple[str, str]] = {
 }
 T_STAR = ("temp/t_star_pos_hist", "temp/t_star_neg_hist")
 GROUP = ("temp/group_likelihoods", "temp/group_advantages")  # newer TAMPO logs only
+FAMILIES = {"fixed": "fixed temperature", "linear": "scheduled temperature", "spike": "scheduled temperature"}
+ADAPTIVE = "adaptive or multi-temperature"  # every other controller's family
+LINE_STYLES = ("-", "--", ":", "-.")
 SIGN_COLORS = {"positive": "tab:green", "negative": "tab:red", "zero": "tab:grey"}
 N_BOOTSTRAP = 1000
+
+
+SMOOTHED = ("each seed's curve smoothed by a centred moving average over a tenth of the steps (the y axis gives "
+            "the window); the line is the mean over seeds, the band spans the seeds' minimum to maximum")
+CAPTIONS = {
+    "reward": f"Training reward (mean over the rollouts) per GRPO step, by method: {SMOOTHED}.",
+    "entropy": f"Policy entropy of the sampled tokens per GRPO step, by method: {SMOOTHED}.",
+    "response_length": f"Mean response length (tokens) per GRPO step, by method: {SMOOTHED}.",
+    "temperature": f"Mean sampling temperature of the rollouts per GRPO step, by method: {SMOOTHED}.",
+    "tampo_temperature": "TAMPO: the batch temperature sampled at each step, per seed, and (right) the meta-policy's "
+                         "probability of each candidate temperature over training (one seed).",
+    "t_star_by_advantage": "TAMPO: share of trajectories whose likelihood-optimal temperature T* is each candidate, "
+                           "positive- against negative-advantage trajectories, all steps and seeds pooled.",
+    "likelihood_curves": "TAMPO: log-likelihood of each trajectory of one group against the candidate temperature, "
+                         "coloured by advantage sign; dots mark each curve's maximum (T*).",
+    "token_temperatures": "Sampling temperature at each token of the longest evaluated responses that vary it.",
+    "temperature_by_level": "Mean response temperature in evaluation per difficulty level; bars: 95% bootstrap "
+                            "interval over problems. Drawn only when some method's temperature varies.",
+}
+
+
+def figure_captions(benchmarks: Iterable[str]) -> dict[str, str]:
+    """What each figure shows and what its band is, by file stem (passk_{benchmark} per benchmark)."""
+    passk = ("{b}: unbiased pass@k against k per method; the line is the mean over seeds, the band spans the "
+             "seeds' minimum to maximum.")
+    return CAPTIONS | {f"passk_{b}": passk.format(b=b) for b in benchmarks}
 
 
 def load_runs(train_logs: dict[tuple[str, int], Path]) -> pd.DataFrame:
@@ -57,14 +91,45 @@ def load_runs(train_logs: dict[tuple[str, int], Path]) -> pd.DataFrame:
 
 def _save(fig: Figure, out: Path) -> None:
     with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")  # tight: keeps a legend outside the axes
     plt.close(fig)
 
 
-def _colors(methods: Sequence[str]) -> dict[str, Any]:
-    """A fixed colour per method, by sorted name, so a method keeps its colour across figures."""
-    cmap = plt.get_cmap("tab10" if len(methods) <= 10 else "tab20")
-    return {m: cmap(i % cmap.N) for i, m in enumerate(sorted(methods))}
+def _styles(methods: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Colour and line style per method, by sorted name, so a method looks the same in every
+    figure: ten distinct colours (tab10), then the same colours dashed, dotted, dash-dotted."""
+    cmap = plt.get_cmap("tab10")
+    return {m: {"color": cmap(i % 10), "ls": LINE_STYLES[i // 10 % len(LINE_STYLES)]}
+            for i, m in enumerate(sorted(set(methods)))}
+
+
+def _legend_outside(fig: Figure, note: str | None = None) -> None:
+    """One legend for every axis of the figure, right of the plots, with `note` (what the band
+    is) as its title."""
+    entries = {label: handle for ax in fig.axes for handle, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(entries.values(), entries.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small",
+               title=note, title_fontsize="small", frameon=False)
+
+
+def _panels(methods: Iterable[str], families: Mapping[str, str]) -> dict[str, list[str]]:
+    """Methods by family (fixed, scheduled, then adaptive), one panel each when there are 7 or
+    more methods and several families; else one panel of all."""
+    methods = sorted(set(methods))
+    order = [*dict.fromkeys(FAMILIES.values()), ADAPTIVE]
+    groups: dict[str, list[str]] = {}
+    for method in sorted(methods, key=lambda m: order.index(families[m]) if families.get(m) in order else len(order)):
+        groups.setdefault(families.get(method, ""), []).append(method)
+    return groups if len(groups) > 1 and len(methods) > 6 else {"": methods}
+
+
+def family(controller: str) -> str:
+    """The panel a method's training curves go in, by its temperature controller."""
+    return FAMILIES.get(controller, ADAPTIVE)
+
+
+def smoothing_window(steps: int) -> int:
+    """Steps in the centred moving average of a training curve: a tenth of the run, at least 1."""
+    return max(1, steps // 10)
 
 
 def _logged(value: Any) -> bool:
@@ -105,40 +170,49 @@ def _candidate_axis(k: int, candidates: Sequence[float]) -> tuple[np.ndarray, st
     return np.arange(k, dtype=float), "candidate index"
 
 
-def training_curves(runs: pd.DataFrame, metric: str, out: Path, title: str) -> None:
-    """Mean over seeds per step, one line per method, shaded between the seeds' min and max."""
+def training_curves(runs: pd.DataFrame, metric: str, out: Path, title: str, labels: Mapping[str, str] | None = None,
+                    families: Mapping[str, str] | None = None) -> None:
+    """Per method: each seed's curve smoothed (`smoothing_window`), their mean over seeds, and a
+    band between their min and max; one panel per method family (`_panels`)."""
     if metric not in runs.columns or runs[metric].isna().all():
         raise ValueError(f"no run logged {metric!r}")
-    data = runs[["method", "step"]].assign(value=pd.to_numeric(runs[metric], errors="coerce")).dropna()
-    colors = _colors(list(runs["method"].unique()))
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for method, rows in data.groupby("method", sort=True):
-        stats = rows.groupby("step")["value"].agg(["mean", "min", "max"])
-        ax.plot(stats.index, stats["mean"], color=colors[method], label=method, lw=1.5)
-        ax.fill_between(stats.index, stats["min"], stats["max"], color=colors[method], alpha=0.2, lw=0)
-    ax.set(xlabel="GRPO step", ylabel=metric.replace("_", " "), title=title)
-    ax.legend(fontsize="small", ncol=2 if data["method"].nunique() > 6 else 1)
+    data = runs[["method", "seed", "step"]].assign(value=pd.to_numeric(runs[metric], errors="coerce")).dropna()
+    window = smoothing_window(data["step"].nunique())
+    data["value"] = data.groupby(["method", "seed"])["value"].transform(
+        lambda v: v.rolling(window, min_periods=1, center=True).mean())
+    styles, panels = _styles(data["method"]), _panels(data["method"], families or {})
+    fig, axes = plt.subplots(1, len(panels), figsize=(1.5 + 4.5 * len(panels), 4.5), sharey=True, squeeze=False)
+    for ax, (family, methods) in zip(axes[0], panels.items(), strict=True):
+        for method in methods:
+            stats = data[data["method"] == method].groupby("step")["value"].agg(["mean", "min", "max"])
+            ax.plot(stats.index, stats["mean"], label=(labels or {}).get(method, method), lw=1.5, **styles[method])
+            ax.fill_between(stats.index, stats["min"], stats["max"], color=styles[method]["color"], alpha=0.15, lw=0)
+        ax.set(xlabel="GRPO step", title=family)
+    smoothed = f"moving average over {window} steps" if window > 1 else "per step"
+    axes[0, 0].set_ylabel(f"{metric.replace('_', ' ')} ({smoothed})")
+    fig.suptitle(f"{title}: mean over seeds")
+    _legend_outside(fig, f"band: min to max over\n{data['seed'].nunique()} seeds")
     fig.tight_layout()
     _save(fig, out)
 
 
-def passk_curves(curves: pd.DataFrame, out: Path, title: str) -> None:
+def passk_curves(curves: pd.DataFrame, out: Path, title: str, labels: Mapping[str, str] | None = None) -> None:
     """Unbiased pass@k against k (harness.passk.passk_curves rows of one benchmark): the mean
     over seeds per method, shaded between the seeds' min and max."""
     if curves.empty:
         raise ValueError("no pass@k curves to draw")
-    colors = _colors(list(curves["method"].unique()))
+    styles = _styles(curves["method"])
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for method, rows in curves.groupby("method", sort=True):
         stats = rows.groupby("k")["value"].agg(["mean", "min", "max"])
-        ax.plot(stats.index, stats["mean"], color=colors[method], label=method, lw=1.5, marker=".")
-        ax.fill_between(stats.index, stats["min"], stats["max"], color=colors[method], alpha=0.2, lw=0)
+        ax.plot(stats.index, stats["mean"], label=(labels or {}).get(method, method), lw=1.5, marker=".", **styles[method])
+        ax.fill_between(stats.index, stats["min"], stats["max"], color=styles[method]["color"], alpha=0.15, lw=0)
     ax.set(xlabel="k", ylabel="pass@k, % (unbiased, mean over seeds)", title=title)
     ax.set_xscale("log", base=2)
     n = int(curves["k"].max())
     ticks = sorted({2**i for i in range(n.bit_length()) if 2**i <= n} | {n})  # 1, 2, 4, ..., n
     ax.set_xticks(ticks, [str(k) for k in ticks])
-    ax.legend(fontsize="small", ncol=2 if curves["method"].nunique() > 6 else 1)
+    _legend_outside(fig, "band: min to max over seeds")
     fig.tight_layout()
     _save(fig, out)
 
@@ -290,11 +364,19 @@ def _bootstrap_ci(values: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _draw_temperature_by_level(levels: dict[str, pd.DataFrame], out: Path) -> None:
+def _levels_vary(levels: Mapping[str, pd.DataFrame]) -> bool:
+    """Whether any method's response temperature varies over problems: when none does (every
+    method evaluated at a fixed temperature), a figure by level would only draw flat lines."""
+    return any(np.ptp(frame["temperature"].to_numpy()) > 1e-6 for frame in levels.values() if not frame.empty)
+
+
+def _draw_temperature_by_level(levels: dict[str, pd.DataFrame], out: Path, labels: Mapping[str, str] | None = None) -> None:
     frames = {m: levels[m] for m in sorted(levels) if not levels[m].empty}
     if not frames:
         raise ValueError("no generations with a level and a temperature")
-    colors = _colors(list(levels))
+    if not _levels_vary(frames):
+        raise ValueError("every method's response temperature is constant: nothing varies by level")
+    styles = _styles(levels)
     step = min(0.05, 0.4 / len(frames))  # dodge so overlapping series stay readable, within +-0.2 of the level
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for i, (method, frame) in enumerate(frames.items()):
@@ -304,31 +386,34 @@ def _draw_temperature_by_level(levels: dict[str, pd.DataFrame], out: Path) -> No
         # clip: rounding can put the mean a hair outside its interval, and matplotlib rejects negative bars
         yerr = np.clip([means - cis[:, 0], cis[:, 1] - means], 0, None)
         x = np.array(list(by_level), dtype=float) + (i - (len(frames) - 1) / 2) * step
-        ax.errorbar(x, means, yerr=yerr, label=method, color=colors[method], marker="o", capsize=3, lw=1.5)
+        ax.errorbar(x, means, yerr=yerr, label=(labels or {}).get(method, method), marker="o", capsize=3, lw=1.5,
+                    **styles[method])
     ax.set_xticks(sorted({int(lv) for f in frames.values() for lv in f["level"].unique()}))
     ax.set(xlabel="difficulty level", ylabel="mean response temperature (95% bootstrap CI)",
            title="Temperature by difficulty level")
-    ax.legend(fontsize="small")
+    _legend_outside(fig, "bars: 95% bootstrap CI\nover problems")
     fig.tight_layout()
     _save(fig, out)
 
 
-def temperature_by_level(generations: dict[str, list[Path]], out: Path) -> None:
+def temperature_by_level(generations: dict[str, list[Path]], out: Path, labels: Mapping[str, str] | None = None) -> None:
     """Mean response temperature per difficulty level, one series per method, with 95% bootstrap
-    intervals over problems."""
-    _draw_temperature_by_level({m: summarise_generations(p).levels for m, p in generations.items()}, out)
+    intervals over problems; ValueError when no method's temperature varies."""
+    _draw_temperature_by_level({m: summarise_generations(p).levels for m, p in generations.items()}, out, labels)
 
 
 def make_figures(train_logs: dict[tuple[str, int], Path], generations: dict[str, list[Path]],
-                 out_dir: Path, candidates: Sequence[float] = CANDIDATES, passk: pd.DataFrame | None = None) -> list[Path]:
+                 out_dir: Path, candidates: Sequence[float] = CANDIDATES, passk: pd.DataFrame | None = None,
+                 labels: Mapping[str, str] | None = None, families: Mapping[str, str] | None = None) -> list[Path]:
     """Write every figure the data allows into `out_dir`; return the written paths. `passk`:
-    pass@k curves (harness.passk.passk_curves), one figure per benchmark."""
+    pass@k curves (harness.passk.passk_curves), one figure per benchmark; `labels`: how figures
+    name each method; `families`: each method's family (`family`), a panel of the training curves."""
     out_dir = Path(out_dir)
     runs = load_runs(train_logs)
     written: list[Path] = []
     for metric, (name, title) in CURVES.items():
         if metric in runs.columns and runs[metric].notna().any():
-            training_curves(runs, metric, out_dir / name, title)
+            training_curves(runs, metric, out_dir / name, title, labels, families)
             written.append(out_dir / name)
     meta_policy_figures = {
         "tampo_temperature.png": (("temp/sampled",), tampo_temperature),
@@ -343,10 +428,10 @@ def make_figures(train_logs: dict[tuple[str, int], Path], generations: dict[str,
     if any(s.longest for s in summaries.values()):  # every method that varied T within a response
         _draw_token_temperatures({m: s.longest for m, s in summaries.items()}, out_dir / "token_temperatures.png")
         written.append(out_dir / "token_temperatures.png")
-    if any(not s.levels.empty for s in summaries.values()):
-        _draw_temperature_by_level({m: s.levels for m, s in summaries.items()}, out_dir / "temperature_by_level.png")
+    if _levels_vary({m: s.levels for m, s in summaries.items()}):
+        _draw_temperature_by_level({m: s.levels for m, s in summaries.items()}, out_dir / "temperature_by_level.png", labels)
         written.append(out_dir / "temperature_by_level.png")
     for benchmark, rows in ([] if passk is None else passk.groupby("benchmark", sort=True)):
-        passk_curves(rows, out_dir / f"passk_{benchmark}.png", f"{benchmark}: pass@k by method (band: seeds' min to max)")
+        passk_curves(rows, out_dir / f"passk_{benchmark}.png", f"{benchmark}: pass@k by method", labels)
         written.append(out_dir / f"passk_{benchmark}.png")
     return written

@@ -27,6 +27,7 @@ PATTERNS = {
     "passk": ROOT + "/tables/passk.{ext}",  # unbiased pass@k for every k from 1 to n (md, csv)
     "diff_report": ROOT + "/diff.md",  # every table's diff, one report
     "efficiency": ROOT + "/paper/efficiency.{ext}",  # IntroLLM Table 3 measured on the first model (md, csv)
+    "report_pages": ROOT + "/report",  # the tables as HTML pages with captions, for `snakemake --report`
     "figures": ROOT + "/figures/{model}",  # training curves, temperatures, TAMPO and IntroLLM analyses (PNG)
     "claims": ROOT + "/claims.md",  # the paper's qualitative claims checked on our results (+ claims.json)
     "run_record": "results/run.json",  # the last invocation that produced results: wall time, machine, numerics

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_with_min_lr_schedule_with_warmup
 
 from harness.config import PretrainConfig
+from harness.progress import progress
 from harness.prompts import sft_example
 
 IGNORE = -100
@@ -81,7 +81,7 @@ def sft(
     average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay)) if cfg.ema_decay is not None else None
     model.train()
     with log_path.open("w") as log:
-        for step in (bar := tqdm(range(cfg.steps), desc="pretrain", mininterval=5)):
+        for step in (bar := progress(range(cfg.steps), "pre-training", mininterval=5)):
             batch = [records[rng.randrange(len(records))] for _ in range(cfg.batch_size)]
             examples = [sft_example(tokenizer, r, solution(r, rng)) for r in batch]
             optimizer.zero_grad(set_to_none=True)

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_with_min_lr_schedule_with_warmup
 
 from harness import distributed
@@ -53,6 +52,7 @@ from harness.grpo import (
 from harness.io import atomic_path, git_revision, provenance, read_jsonl, write_json
 from harness.modeling import count_parameters, load_policy
 from harness.paths import CONTROLLER_FILE
+from harness.progress import progress
 from harness.prompts import PromptFormat, record_prompt_ids
 from harness.rng import rng_state, set_rng_state
 from harness.rollout import Rollout, pad_columns
@@ -335,8 +335,8 @@ def train(
         log_path = run_dir / "metrics.jsonl"
         start = resume(run, run_dir, log_path, stale)
         end = cfg.steps if stop_after is None else min(stop_after, cfg.steps)
-        steps = tqdm(range(start, end), desc=f"train {method['controller']} seed {seed}", initial=start, total=end,
-                     disable=not par.is_main)
+        steps = progress(range(start, end), f"GRPO steps ({method['controller']}, seed {seed})", end, start,
+                         disable=not par.is_main)
         for step in steps:
             with torch.autocast(run.model.device.type, dtype=torch.bfloat16, enabled=cfg.bf16_autocast):
                 metrics = grpo_step(run, step)

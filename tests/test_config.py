@@ -182,6 +182,27 @@ def test_unknown_names_suggest_the_closest(args, suggestion):
     assert suggestion in str(exit_.value.code)
 
 
+def test_help_lists_the_config_models_methods_and_seeds(capsys):
+    from harness.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--config", "configs/smoke.yaml", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "--model MODEL one of: tiny-llama" in text
+    assert "one of: base (base model), grpo-t1.0 (GRPO T = 1.0), grpo-linear (GRPO T: 0.9 -> 1.5)" in text
+    assert "the config's: 0, 1" in text
+
+
+def test_a_misspelt_cell_stops_before_snakemake_with_one_line():
+    from harness.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["cell", "--config", "configs/smoke.yaml", "--model", "tiny-llama", "--method", "grpo-lnear",
+              "--seed", "0", "--benchmark", "arith"])
+    assert str(exit_.value.code) == ("harness: --method 'grpo-lnear' is not in the config (did you mean "
+                                     "'grpo-linear'?); allowed: base, grpo-t1.0, grpo-linear")
+
+
 def test_overrides_reach_keys_that_contain_dots():
     raw = apply_overrides(with_changes(), ["methods.grpo-t1.0.temperature=0.9"])
     assert raw["methods"]["grpo-t1.0"] == {"controller": "fixed", "temperature": 0.9, "label": "GRPO T = 1.0"}

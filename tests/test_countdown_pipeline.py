@@ -49,7 +49,7 @@ def test_countdown_dry_run_lists_every_method_and_seed(tmp_path: Path):
     cfg = load_config(REPO / "configs" / "countdown.yaml")
     assert len(cfg.methods) == 11 and cfg.seeds == [0, 1, 2]
     assert job_counts(out.stdout) == {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "train": 33,
-                                      "evaluate": 36, "table": 1, "statistics": 1, "figures": 1}
+                                      "evaluate": 36, "table": 1, "statistics": 1, "figures": 1, "report_tables": 1}
 
 
 def test_countdown_smoke_run_end_to_end(tmp_path: Path):

@@ -9,13 +9,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness import figures
 from harness.figures import (
     T_STAR,
     _logged_rows,
+    family,
     likelihood_curves,
     load_runs,
     make_figures,
     passk_curves,
+    smoothing_window,
     summarise_generations,
     t_star_by_advantage,
     tampo_temperature,
@@ -237,3 +240,43 @@ def test_training_curves_missing_metric(adaptive: tuple, tmp_path: Path) -> None
 def test_no_data_no_figures(tmp_path: Path) -> None:
     assert list(load_runs({}).columns) == ["method", "seed", "step"]
     assert make_figures({}, {}, tmp_path / "figures") == []
+
+
+def test_flat_temperatures_draw_no_figure_by_level(fixed: tuple, tmp_path: Path) -> None:
+    """Every method evaluated at one fixed temperature: nothing varies by level, so no figure."""
+    path = tmp_path / "flat.generations.jsonl"
+    write_jsonl(path, [generation(i, 1 + i % 3, temperature_mean=1.0) for i in range(12)])
+    written = make_figures(fixed[0], {"grpo-t0.6": [path], "grpo-t1.0": [path]}, tmp_path / "figures")
+    assert "temperature_by_level.png" not in {p.name for p in written}
+    with pytest.raises(ValueError, match="nothing varies by level"):
+        temperature_by_level({"grpo-t1.0": [path]}, tmp_path / "x.png")
+
+
+def test_training_curves_are_smoothed_labelled_and_split_by_family(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    controllers = {"grpo-t0.6": "fixed", "grpo-t1.0": "fixed", "grpo-linear": "linear", "spike": "spike",
+                   "tampo": "tampo", "introllm": "introllm", "ead": "ead"}
+    logs = write_logs(tmp_path, {m: lambda s, seed: base_row(s, seed, 1.0) for m in controllers})
+    drawn = []
+    monkeypatch.setattr(figures, "_save", lambda fig, out: drawn.append(fig))
+    training_curves(load_runs(logs), "reward", tmp_path / "reward.png", "Reward", labels={"tampo": "TAMPO"},
+                    families={m: family(c) for m, c in controllers.items()})
+    fig = drawn[0]
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["fixed temperature", "scheduled temperature", "adaptive or multi-temperature"]
+    legend = fig.legends[0]  # one legend, outside the axes, saying what the band is
+    assert legend.get_title().get_text() == "band: min to max over\n2 seeds"
+    assert [t.get_text() for t in legend.texts] == ["grpo-t0.6", "grpo-t1.0", "grpo-linear", "spike", "ead", "introllm", "TAMPO"]
+    assert "moving average" not in fig.axes[0].get_ylabel()  # 3 steps: drawn per step, and says so
+    assert fig.axes[0].get_ylabel() == "reward (per step)"
+    assert smoothing_window(3) == 1 and smoothing_window(100) == 10
+
+
+def test_training_curves_average_over_a_tenth_of_the_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs = {("grpo-t1.0", 0): tmp_path / "log.jsonl"}
+    write_jsonl(logs[("grpo-t1.0", 0)], [{"step": s, "reward": float(s % 2)} for s in range(30)])  # 0, 1, 0, 1, ...
+    drawn = []
+    monkeypatch.setattr(figures, "_save", lambda fig, out: drawn.append(fig))
+    training_curves(load_runs(logs), "reward", tmp_path / "reward.png", "Reward")
+    y = drawn[0].axes[0].lines[0].get_ydata()
+    assert y[1:-1] == pytest.approx([1 / 3 if s % 2 else 2 / 3 for s in range(1, 29)])  # centred, 3 steps
+    assert drawn[0].axes[0].get_ylabel() == "reward (moving average over 3 steps)"

@@ -31,7 +31,7 @@ def test_default_dry_run_lists_the_whole_grid(tmp_path):
     counts = job_counts(out.stdout)
     # 11 methods x 3 seeds trained; those 33 and the base model x 3 seeds evaluated
     expected = {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "evaluate": 36, "table": 1, "statistics": 1,
-                "train": 33, "figures": 1}
+                "train": 33, "figures": 1, "report_tables": 1}
     assert counts == expected
 
 
@@ -62,6 +62,14 @@ def test_one_cell_is_one_target(tmp_path):
     assert job_counts(out.stdout) == {"dataset": 2, "tokenizer": 1, "base_model": 1, "train": 1, "evaluate": 1}
 
 
+def test_a_misspelt_cell_path_names_the_valid_methods(tmp_path):
+    out = snakemake("-n", "--cores", "1", "results/tiny/tiny-llama/grpo-t1.3/seed0/eval/arith.json", workdir=tmp_path)
+    assert out.returncode != 0 and "MissingRuleException" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith(
+        "harness: no rule builds results/tiny/tiny-llama/grpo-t1.3/seed0/eval/arith.json: method 'grpo-t1.3' is not "
+        "in experiment tiny (did you mean 'grpo-t1.2' or 'grpo-t1.0'?); its methods: base, ")
+
+
 def test_bad_config_stops_the_workflow_with_the_field_named(tmp_path):
     out = snakemake("-n", "--cores", "1", "--config", "train={'loss_aggregation': 'mean'}", workdir=tmp_path)
     assert out.returncode != 0
@@ -88,8 +96,8 @@ def test_smoke_run_end_to_end(tmp_path):
     assert [json.loads(s)["step"] for s in steps] == [0, 1, 2]
     assert (root / "tiny-llama" / "grpo-linear" / "seed1" / "model" / "train_metrics.jsonl").exists()
     figures = sorted(p.name for p in (root / "figures" / "tiny-llama").glob("*.png"))
-    assert figures == ["entropy.png", "passk_arith.png", "response_length.png", "reward.png", "temperature.png",
-                       "temperature_by_level.png"]
+    # evaluated at one fixed temperature: no temperature_by_level.png, whose series would all be flat
+    assert figures == ["entropy.png", "passk_arith.png", "response_length.png", "reward.png", "temperature.png"]
     comparisons = pd.read_csv(root / "tables" / "comparisons.csv")  # against the only fixed temperature
     assert comparisons["method"].tolist() == ["base", "base", "grpo-linear", "grpo-linear"]
     assert set(comparisons["reference"]) == {"grpo-t1.0"} and set(comparisons["seeds"]) == {2}
@@ -104,7 +112,10 @@ def test_smoke_run_end_to_end(tmp_path):
     report = snakemake("--report", str(tmp_path / "report.html"), "--cores", "1", config="configs/smoke.yaml", workdir=tmp_path)
     assert report.returncode == 0, report.stderr[-2000:]
     html = (tmp_path / "report.html").read_text()
-    assert "reward.png" in html and "main.csv" in html
+    for page in ("main", "main_by_level", "main_summary", "comparisons", "passk"):
+        assert f"{page}.html" in html  # the tables as pages, each with its caption
+    assert "reward.png" in html and "the band spans the seeds' minimum to maximum" in html
+    assert "Main table: one row per method (its label)" in html
 
 
 def test_another_experiment_does_not_inherit_the_default_config():
@@ -115,7 +126,7 @@ def test_another_experiment_does_not_inherit_the_default_config():
     assert out.returncode == 0, out.stderr
     # 3 datasets (champ is train set and benchmark), the GGUF conversion, 1 method, 2 rows x 3 benchmarks
     assert job_counts(out.stdout) == {"all": 1, "dataset": 3, "base_model": 1, "train": 1, "evaluate": 6, "table": 1,
-                                      "statistics": 1, "figures": 1}
+                                      "statistics": 1, "figures": 1, "report_tables": 1}
 
 
 def test_smollm2_gguf_converts_to_a_working_safetensors_checkpoint(tmp_path):

@@ -1,3 +1,6 @@
+from harness.figures import figure_captions
+
+
 def figure_methods(exp):
     """The methods of the tables `all` builds: the main table and the paper's."""
     return list(dict.fromkeys(CFGS[exp].table_rows()["main"] + paper_methods(exp)))
@@ -15,7 +18,10 @@ rule figures:  # PNGs of training and temperature behaviour, for the report
     input:
         unpack(figure_inputs),
     output:
-        report(directory(P("figures")), patterns=["{name}.png"], category="Figures", subcategory="{exp} {model}"),
+        report(directory(P("figures")), patterns=["{name}.png"], category="Figures", subcategory="{exp} {model}",
+               caption="../report/caption.rst"),
+    params:
+        captions=lambda w: figure_captions(CFGS[w.exp].eval.benchmarks),
     log:
         P("log", name="{model}/figures"),
     script:

@@ -30,9 +30,9 @@ rule paper_table:  # one table of the paper, rebuilt in its layout, and its diff
     output:
         md=P("paper_table", ext="md"),
         tex=P("paper_table", ext="tex"),
-        csv=report(P("paper_table", ext="csv"), category="Paper tables"),
+        csv=P("paper_table", ext="csv"),
         diff_md=P("diff", ext="md"),
-        diff_csv=report(P("diff", ext="csv"), category="Diffs against the papers"),
+        diff_csv=P("diff", ext="csv"),
         diff_json=P("diff", ext="json"),
         ordering=P("ordering"),
     log:
@@ -63,7 +63,7 @@ rule claims:  # the paper's qualitative claims as checks on our results
     input:
         unpack(claim_files),
     output:
-        md=report(P("claims"), category="Claims"),
+        md=P("claims"),
         json=P("claims").replace(".md", ".json"),
     log:
         P("log", name="claims"),
@@ -76,7 +76,7 @@ rule efficiency:  # IntroLLM Table 3 on the configured model: head parameters, F
         model=lambda w: P("base_model", exp=w.exp, model=next(iter(CFGS[w.exp].models))),
     output:
         md=P("efficiency", ext="md"),
-        csv=report(P("efficiency", ext="csv"), category="Paper tables"),
+        csv=P("efficiency", ext="csv"),
     threads: job_threads(workflow.cores)  # one under pinned numerics (harness/numerics.py)
     log:
         P("log", name="efficiency"),

@@ -3,7 +3,7 @@ rule table:
         lambda w: eval_paths(w.exp, CFGS[w.exp].table_rows()[w.table]),
     output:
         md=P("table", ext="md"),
-        csv=report(P("table", ext="csv"), category="Tables"),
+        csv=P("table", ext="csv"),
         by_level_md=P("table", table="{table}_by_level", ext="md"),
         by_level_csv=P("table", table="{table}_by_level", ext="csv"),
         summary=P("table", table="{table}_summary", ext="csv"),
@@ -18,7 +18,7 @@ rule statistics:  # every method against the reference (paired, with power), and
         lambda w: eval_paths(w.exp, CFGS[w.exp].table_rows()["main"]),
     output:
         comparisons_md=P("comparisons", ext="md"),
-        comparisons_csv=report(P("comparisons", ext="csv"), category="Tables"),
+        comparisons_csv=P("comparisons", ext="csv"),
         passk_md=P("passk", ext="md"),
         passk_csv=P("passk", ext="csv"),
     log:
