@@ -250,6 +250,34 @@ def cost(root: Path) -> str:
             "process start included; methods also change what is generated, e.g. longer responses): " + "; ".join(ratios) + ".\n")
 
 
+@block("robustness")
+def robustness(root: Path) -> str:
+    """The base model pre-trained from several seeds, each then GRPO-trained at T = 1.0: the
+    spread of its Avg@n and of the GRPO gain across pre-training seeds, against STD_BAR."""
+    lines = []
+    for run_name, testbed in ROBUSTNESS.items():
+        reference = root / run_name
+        if not reference.exists():
+            lines.append(f"- {testbed}: not measured yet (`make robustness` writes `reference/{run_name}/`).")
+            continue
+        record = run_record(reference)
+        (exp,) = record["experiments"]
+        cfg, summary, _ = experiment(reference, exp)
+        n = cfg.eval.n_samples
+        (method,) = cfg.methods
+        rows = summary[(summary["metric"] == f"avg@{n}") & (summary["level"] == "all")].set_index(["model", "method"])["mean"]
+        base = pd.Series({m: rows[(m, "base")] for m in cfg.models})
+        gain = pd.Series({m: rows[(m, method)] - rows[(m, "base")] for m in cfg.models})
+        verdict = "within" if max(base.std(), gain.std()) <= STD_BAR else "outside"
+        lines.append(
+            f"- {testbed} ({len(cfg.models)} pre-training seeds, `{record['experiments'][exp]['name']}`): base model Avg@{n} "
+            f"{' / '.join(f'{v:.1f}' for v in base)} (std {base.std():.2f} points); gain of {cfg.method_label(method)} "
+            f"{' / '.join(f'{v:+.1f}' for v in gain)} (std {gain.std():.2f}); {verdict} the bar of {STD_BAR:g} point. "
+            + run_line(record)
+        )
+    return "\n".join(lines) + "\n"
+
+
 @block("power")
 def power(root: Path) -> str:
     """What each testbed can resolve: the minimum detectable difference of Avg@n against the best
