@@ -220,7 +220,8 @@ def claims(root: Path) -> str:
         cells = []
         for e in exps:
             row = compared(frames[e], method, f"avg@{n}")
-            cells.append(f"{paired(row)} {READING[row['verdict']]}")
+            cells.append(f"{paired(row)} {READING[row['verdict']]}; MDD {row['mdd']:.1f}, "
+                         f"paired/unpaired width {row['width_ratio']:.2f}")
         lines.append(f"| {first.method_label(method)} | {CLAIMS[controller]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
