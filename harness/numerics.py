@@ -8,11 +8,15 @@ process of the harness pins the code paths that depend on the CPU:
 - ``ATEN_CPU_CAPABILITY=avx2``: ATen's vectorised kernels (elementwise ops, softmax,
   reductions, random fills) run their AVX2 build whatever the CPU offers beyond it (AVX-512,
   AMX). A CPU without AVX2 (before 2013) cannot run it: `check` refuses rather than fall back.
-- ``MKL_CBWR=COMPATIBLE``: MKL's SGEMM (every matmul of the tiny model) runs its SSE2 code
-  branch with fixed blocking and deterministic reductions. It is the one branch of MKL's
-  conditional numerical reproducibility documented to agree on Intel and non-Intel CPUs: on an
-  AMD CPU ``MKL_CBWR=AVX2`` silently falls back to ``AUTO`` (measured here, and as MKL's
-  guide says), so Intel and AMD machines would differ.
+- matrix products (every nn.Linear and its gradients) run OpenBLAS's Haswell SGEMM kernel
+  (``OPENBLAS_CORETYPE=Haswell``, one thread), installed by `configure` (harness.gemm): the same
+  AVX2 + FMA assembly and the same blocking on every CPU that has AVX2 and FMA.
+- ``MKL_CBWR=COMPATIBLE``: what still calls MKL's SGEMM (the products inside fused attention)
+  runs its SSE2 code branch with fixed blocking and deterministic reductions. It is the one
+  branch of MKL's conditional numerical reproducibility documented to agree on Intel and
+  non-Intel CPUs: on an AMD CPU ``MKL_CBWR=AVX2`` silently falls back to ``AUTO`` (measured
+  here, and as MKL's guide says), so Intel and AMD machines would differ. It is also slow
+  (about 20 GFLOP/s per core), which is why the products themselves go to OpenBLAS.
 - ``ONEDNN_MAX_CPU_ISA=AVX2``: oneDNN, which fp32 training does not call, but bfloat16
   autocast does.
 - one torch thread per job (``JOB_THREADS``), with ``MKL_DYNAMIC=FALSE`` and
@@ -25,7 +29,7 @@ These must be in the environment before torch is loaded, so `pin_environment` ru
 the Snakemake rules, the tests, the benchmarks), and processes started from there inherit it.
 ``HARNESS_NUMERICS=native`` leaves the environment alone, for speed over bitwise
 reproducibility; results record which mode made them (`state`), and the README's numbers need
-the default. The pinned mode costs speed (the README measures how much), mostly in SGEMM.
+the default. The pinned mode costs speed (the README measures how much).
 
 What the pin does not cover: the software stack (Python packages pinned by constraints.txt,
 and glibc's libm, recorded in `state`).
@@ -52,9 +56,12 @@ PINNED_ENVIRONMENT = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "OMP_WAIT_POLICY": "PASSIVE",
+    "OPENBLAS_CORETYPE": "Haswell",
+    "OPENBLAS_NUM_THREADS": "1",
 }
 JOB_THREADS = 1  # torch threads of every job under pinned numerics
 EXPECTED_CAPABILITY = "AVX2"
+PINNED_MATMUL = f"openblas-{PINNED_ENVIRONMENT['OPENBLAS_CORETYPE']}"  # what `configure` routes matrix products to
 _MKL_BRANCHES = {1: "OFF", 2: "AUTO", 3: "COMPATIBLE", 4: "SSE2", 6: "SSSE3", 7: "SSE4_1", 8: "SSE4_2", 9: "AVX",
                  10: "AVX2", 11: "AVX512_MIC", 12: "AVX512", 13: "AVX512_MIC_E1", 14: "AVX512_E1"}
 
@@ -89,14 +96,19 @@ def job_threads(requested: int) -> int:
 
 
 def configure(threads: int) -> None:
-    """A job's torch settings, then `check`: its thread count (`job_threads`) and denormal floats
-    flushed to zero. A temperature near 0.1 (EAD's tail) makes softmax produce denormals, which
+    """A job's torch settings, then `check`: its thread count (`job_threads`), its matrix
+    products on the pinned kernel (harness.gemm, pinned mode only) and denormal floats flushed
+    to zero. A temperature near 0.1 (EAD's tail) makes softmax produce denormals, which
     every later op touches at a fraction of full speed; flushed, they are exact zeros, the same
     on every machine (x86 FTZ/DAZ)."""
     import torch
 
     torch.set_num_threads(job_threads(threads))
     torch.set_flush_denormal(True)
+    if mode() == "pinned":
+        from harness import gemm
+
+        gemm.install()
     check()
 
 
@@ -139,11 +151,19 @@ def state() -> dict[str, Any]:
         "environment": {k: os.environ.get(k) for k in (*PINNED_ENVIRONMENT, "MKL_ENABLE_INSTRUCTIONS")},
         "aten_capability": torch.backends.cpu.get_cpu_capability(),
         "mkl_branch": mkl_branch(),
+        "matmul": matmul_kernel(),
         "torch_threads": torch.get_num_threads(),
         "denormals_flushed": _denormals_flushed(),
         "cpu": cpu(),
         "libc": "-".join(platform.libc_ver()),
     }
+
+
+def matmul_kernel() -> str:
+    """Which kernel this process's CPU matrix products run."""
+    from harness import gemm
+
+    return f"openblas-{gemm.openblas_coretype()}" if gemm.installed() else "torch (mkl)"
 
 
 def _denormals_flushed() -> bool:
@@ -168,12 +188,17 @@ def check() -> None:
     branch = mkl_branch()
     if branch not in (None, "COMPATIBLE"):
         problems.append(f"MKL runs its {branch} branch, not COMPATIBLE")
+    if "fma" not in cpu()["flags"]:
+        problems.append("this CPU has no FMA, which the pinned matrix product kernel needs")
+    if (kernel := matmul_kernel()) != PINNED_MATMUL:
+        problems.append(f"matrix products run {kernel}, not {PINNED_MATMUL}")
     if torch.get_num_threads() != JOB_THREADS:
         problems.append(f"torch uses {torch.get_num_threads()} threads, not {JOB_THREADS}")
     if problems:
         loaded_first = "torch was imported before harness, " if _torch_loaded_first else ""
         raise NumericsError(
             "pinned numerics are not in effect: " + "; ".join(problems) + f". Likely cause: {loaded_first}"
-            f"or the environment overrides them. Import harness before torch, or set {MODE_VARIABLE}=native "
+            f"the environment overrides them, or the process skipped harness.numerics.configure. Import harness "
+            f"before torch and call configure, or set {MODE_VARIABLE}=native "
             "to run anyway (results then record native numerics and will not match the README's)."
         )

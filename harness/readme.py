@@ -78,7 +78,8 @@ def value(summary: pd.DataFrame, method: str, metric: str, level: str = "all") -
 def run_line(record: dict) -> str:
     n = record["numerics"]
     cpu = n["cpu"]
-    kernels = (f"pinned numerics (ATen {n['aten_capability']}, MKL {n['mkl_branch']}), {n['job_threads']} thread per job"
+    matmul = f"matrix products {n['matmul']}, " if "matmul" in n else ""  # recorded since the OpenBLAS pin
+    kernels = (f"pinned numerics (ATen {n['aten_capability']}, {matmul}MKL {n['mkl_branch']}), {n['job_threads']} thread per job"
                if n["mode"] == "pinned" else f"native numerics (ATen {n['aten_capability']})")
     minutes, seconds = divmod(round(record["wall_seconds"]), 60)
     scope = "from scratch" if record["from_scratch"] else "resumed"

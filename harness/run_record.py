@@ -48,6 +48,7 @@ def write_run_record(out: Path, started: float, cores: int, command: list[str], 
         "experiments": experiments,
         "numerics": {"mode": state["mode"], "job_threads": numerics.job_threads(cores), "environment": state["environment"],
                      "aten_capability": state["aten_capability"], "mkl_branch": state["mkl_branch"], "cpu": state["cpu"],
+                     "matmul": numerics.PINNED_MATMUL if state["mode"] == "pinned" else state["matmul"],
                      "libc": state["libc"]},
     }
     write_json(out, record)

@@ -29,12 +29,18 @@ def test_tests_run_the_pinned_kernels():
 
 
 def test_importing_harness_pins_a_fresh_process():
-    out = run_python("import harness, torch, json; from harness import numerics; torch.set_num_threads(1); "
-                     "numerics.check(); print(json.dumps(numerics.state()))")
+    out = run_python("import harness, torch, json; from harness import numerics; numerics.configure(4); "
+                     "print(json.dumps(numerics.state()))")
     assert out.returncode == 0, out.stderr
     state = json.loads(out.stdout)
-    assert state["mode"] == "pinned" and state["aten_capability"] == "AVX2"
+    assert state["mode"] == "pinned" and state["aten_capability"] == "AVX2" and state["torch_threads"] == 1
+    assert state["matmul"] == "openblas-Haswell" and state["environment"]["OPENBLAS_NUM_THREADS"] == "1"
     assert state["environment"]["MKL_CBWR"] == "COMPATIBLE" and state["mkl_branch"] in ("COMPATIBLE", None)
+
+
+def test_a_process_that_skips_configure_is_refused():
+    out = run_python("import harness, torch; from harness import numerics; torch.set_num_threads(1); numerics.check()")
+    assert out.returncode != 0 and "matrix products run torch (mkl), not openblas-Haswell" in out.stderr
 
 
 def test_torch_loaded_first_is_refused_with_the_cause_named():
