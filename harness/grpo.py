@@ -169,6 +169,63 @@ def tis_weights(old_logp: Tensor, sampler_logp: Tensor, cap: float | None) -> Te
     return torch.exp(old_logp - sampler_logp).clamp(max=cap)
 
 
+@dataclass
+class UpdateTotals:
+    """Sums over one policy update, this rank's share (grad_norm: over optimizer steps)."""
+
+    loss: float = 0.0
+    kl: float = 0.0
+    clipped_tokens: float = 0.0
+    grad_norm: float = 0.0
+    optimizer_steps: int = 0
+
+
+def micro_batch_loss(
+    logp: Tensor, old_logp: Tensor, sampler_logp: Tensor, ref_logp: Tensor | None, advantages: Tensor,
+    mask: Tensor, weights: Tensor, cfg: TrainConfig, totals: UpdateTotals,
+) -> Tensor:
+    """The aggregated loss of one micro-batch of m rows, from its (m, L) log-probs under the
+    current policy, theta_old, the sampler and the reference policy (TAMPO eq. 13 / IntroLLM
+    eq. 5: clipped surrogate, optionally times truncated IS weights, plus beta * KL k3);
+    `weights` (m, L) aggregate tokens (`loss_weights`). Adds its metrics to `totals`."""
+    objective, clipped = clipped_objective(logp, old_logp, advantages, cfg.clip_low, cfg.clip_high)  # (m, L)
+    tis = tis_weights(old_logp, sampler_logp, cfg.tis_cap)
+    per_token = -objective if tis is None else -objective * tis
+    if ref_logp is not None:
+        kl = kl_k3(logp, ref_logp)
+        per_token = per_token + cfg.kl_coef * kl
+        totals.kl += float((kl.detach() * weights).sum())
+    loss = (per_token * weights).sum()
+    totals.loss += float(loss.detach())
+    totals.clipped_tokens += float((clipped * mask).sum())
+    return loss
+
+
+def optimizer_step(policy: nn.Module, optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,
+                   grad_clip: float, totals: UpdateTotals) -> None:
+    """Clip the accumulated gradients to `grad_clip` in global norm, step, advance the schedule."""
+    grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), grad_clip)
+    if isinstance(grad_norm, DTensor):  # FSDP: the norm over every rank's shard
+        grad_norm = grad_norm.full_tensor()
+    optimizer.step()
+    scheduler.step()
+    totals.grad_norm += float(grad_norm)
+    totals.optimizer_steps += 1
+
+
+def update_metrics(totals: UpdateTotals, tokens: float, par: Parallel) -> dict[str, float]:
+    """Mean loss, KL and grad norm per optimizer step, and the fraction of clipped tokens, over
+    every rank (each holds its share of the sums; grad_norm is global already)."""
+    shared = torch.tensor([totals.loss, totals.kl, totals.clipped_tokens, tokens], dtype=torch.float64)
+    loss, kl, clipped_tokens, tokens = par.sum(shared).tolist()
+    return {
+        "loss": loss / totals.optimizer_steps,
+        "kl": kl / totals.optimizer_steps,
+        "grad_norm": totals.grad_norm / totals.optimizer_steps,
+        "clip_fraction": clipped_tokens / max(tokens, 1.0),
+    }
+
+
 def policy_update(
     policy: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -194,9 +251,8 @@ def policy_update(
     temperatures = loss_temperatures(rollout, cfg)
     n = rollout.tokens.shape[0]
     micro = cfg.micro_batch_size or n
-    totals = {"loss": 0.0, "clipped_tokens": 0.0, "kl": 0.0, "grad_norm": 0.0}
-    parts: list[tuple[Tensor, tuple[Tensor, Tensor, dict[str, Tensor]]]] = []
-    n_updates = 0
+    totals = UpdateTotals()
+    parts: list[tuple[Tensor, tuple[Tensor, Tensor, dict[str, Tensor]]]] = []  # theta_old's view, read off the pass
     policy.train()
     for _ in range(cfg.updates_per_batch):
         order = torch.randperm(n, generator=generator) if cfg.minibatches > 1 else torch.arange(n)
@@ -212,32 +268,12 @@ def policy_update(
                 if old is None:
                     parts.append((rows, (logp.detach(), ent.detach(), stats)))
                 old_logp = logp.detach() if old is None else old.logprobs[rows]
-                objective, clipped = clipped_objective(logp, old_logp, advantages[rows], cfg.clip_low, cfg.clip_high)
-                tis = tis_weights(old_logp, rollout.logprobs[rows], cfg.tis_cap)
-                per_token = -objective if tis is None else -objective * tis
-                if ref_logp is not None:
-                    kl = kl_k3(logp, ref_logp[rows])
-                    per_token = per_token + cfg.kl_coef * kl
-                    totals["kl"] += float((kl.detach() * weights[part]).sum())
-                loss = (per_token * weights[part]).sum()
+                loss = micro_batch_loss(
+                    logp, old_logp, rollout.logprobs[rows], None if ref_logp is None else ref_logp[rows],
+                    advantages[rows], rollout.mask[rows], weights[part], cfg, totals,
+                )
                 (loss * par.world).backward()  # DDP and FSDP average gradients over ranks; we want their sum
-                totals["loss"] += float(loss.detach())
-                totals["clipped_tokens"] += float((clipped * rollout.mask[rows]).sum())
-            grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
-            if isinstance(grad_norm, DTensor):  # FSDP: the norm over every rank's shard
-                grad_norm = grad_norm.full_tensor()
-            optimizer.step()
-            scheduler.step()
-            totals["grad_norm"] += float(grad_norm)
-            n_updates += 1
+            optimizer_step(policy, optimizer, scheduler, cfg.grad_clip, totals)
     policy.eval()
-    totals["tokens"] = float(rollout.mask.sum()) * cfg.updates_per_batch
-    shared = ("loss", "kl", "clipped_tokens", "tokens")  # each rank holds its share; grad_norm is global
-    totals.update(zip(shared, par.sum(torch.tensor([totals[k] for k in shared], dtype=torch.float64)).tolist()))
-    metrics = {
-        "loss": totals["loss"] / n_updates,
-        "kl": totals["kl"] / n_updates,
-        "grad_norm": totals["grad_norm"] / n_updates,
-        "clip_fraction": totals["clipped_tokens"] / max(totals["tokens"], 1.0),
-    }
+    metrics = update_metrics(totals, float(rollout.mask.sum()) * cfg.updates_per_batch, par)
     return old if old is not None else OldPolicy.from_parts(parts, rollout.mask), metrics
