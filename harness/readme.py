@@ -109,12 +109,12 @@ def run(root: Path) -> str:
 
 @block("tiny-main")
 def tiny_main(root: Path) -> str:
-    return main_table(root / DEFAULT, "tiny")
+    return main_table(root / DEFAULT, "tiny") + spread_note(root, "robustness-arith")
 
 
 @block("countdown-main")
 def countdown_main(root: Path) -> str:
-    return main_table(root / DEFAULT, "countdown")
+    return main_table(root / DEFAULT, "countdown") + spread_note(root, "robustness-countdown")
 
 
 @block("tiny-findings")
@@ -252,6 +252,20 @@ def cost(root: Path) -> str:
             "process start included; methods also change what is generated, e.g. longer responses): " + "; ".join(ratios) + ".\n")
 
 
+def base_spread(reference: Path) -> tuple[ExperimentConfig, str, pd.Series, pd.Series]:
+    """A robustness run's config, its method, and per pre-training seed (one model each) the
+    base model's Avg@n and the method's gain over it."""
+    record = run_record(reference)
+    (exp,) = record["experiments"]
+    cfg, summary, _ = experiment(reference, exp)
+    (method,) = cfg.methods
+    rows = summary[(summary["metric"] == f"avg@{cfg.eval.n_samples}") & (summary["level"] == "all")]
+    rows = rows.set_index(["model", "method"])["mean"]
+    base = pd.Series({m: rows[(m, "base")] for m in cfg.models})
+    gain = pd.Series({m: rows[(m, method)] - rows[(m, "base")] for m in cfg.models})
+    return cfg, method, base, gain
+
+
 @block("robustness")
 def robustness(root: Path) -> str:
     """The base model pre-trained from several seeds, each then GRPO-trained at T = 1.0: the
@@ -263,21 +277,31 @@ def robustness(root: Path) -> str:
             lines.append(f"- {testbed}: not measured yet (`make robustness` writes `reference/{run_name}/`).")
             continue
         record = run_record(reference)
-        (exp,) = record["experiments"]
-        cfg, summary, _ = experiment(reference, exp)
+        cfg, method, base, gain = base_spread(reference)
         n = cfg.eval.n_samples
-        (method,) = cfg.methods
-        rows = summary[(summary["metric"] == f"avg@{n}") & (summary["level"] == "all")].set_index(["model", "method"])["mean"]
-        base = pd.Series({m: rows[(m, "base")] for m in cfg.models})
-        gain = pd.Series({m: rows[(m, method)] - rows[(m, "base")] for m in cfg.models})
         verdict = "within" if max(base.std(), gain.std()) <= STD_BAR else "outside"
         lines.append(
-            f"- {testbed} ({len(cfg.models)} pre-training seeds, `{record['experiments'][exp]['name']}`): base model Avg@{n} "
+            f"- {testbed} ({len(cfg.models)} pre-training seeds, `{cfg.name}`): base model Avg@{n} "
             f"{' / '.join(f'{v:.1f}' for v in base)} (std {base.std():.2f} points); gain of {cfg.method_label(method)} "
             f"{' / '.join(f'{v:+.1f}' for v in gain)} (std {gain.std():.2f}); {verdict} the bar of {STD_BAR:g} point. "
             + run_line(record)
         )
     return "\n".join(lines) + "\n"
+
+
+def spread_note(root: Path, run_name: str) -> str:
+    """What a main table's intervals leave out: the spread across pre-training seeds of the
+    base model (its robustness run), or that it is not measured."""
+    reference = root / run_name
+    if not reference.exists():
+        return ("\nThe intervals cover training and sampling seeds of one base model; the spread across "
+                "pre-training seeds is not measured yet (`make robustness`).\n")
+    cfg, method, base, gain = base_spread(reference)
+    return (f"\nThe intervals cover training and sampling seeds of one base model. Across {len(base)} pre-training "
+            f"seeds (Robustness, below) the base model's Avg@{cfg.eval.n_samples} has a std of {base.std():.1f} points "
+            f"and the gain of {cfg.method_label(method)} one of {gain.std():.1f}: rerun from another base model, a row "
+            "can move by more than its interval; differences between methods trained from the same base model are "
+            "what these tables compare.\n")
 
 
 @block("power")
