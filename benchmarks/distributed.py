@@ -39,7 +39,8 @@ def run(base: Path, records: list[dict], cfg, out: Path) -> tuple[float, float, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=6)
-    args = parse_args(parser, {"steps": 2})
+    parser.add_argument("--parallel", nargs="+", choices=["ddp", "fsdp"], default=["ddp", "fsdp"], help="ways of running 2 processes")
+    args = parse_args(parser, {"steps": 2, "parallel": ["fsdp"]})
     exp = experiment(args.smoke)
     base = policy_dir(exp)
     records = train_records(exp, 2000)
@@ -48,7 +49,7 @@ def main() -> None:
           f"{args.steps} steps; {cores} cores, {numerics.mode()} numerics)\n")
     print("| processes | parallel | threads each | response tokens/s | s/step | " + " | ".join(f"s {p}" for p in PARTS) + " |")
     print("|---" * (5 + len(PARTS)) + "|")
-    for processes, parallel in ((1, "ddp"), (2, "ddp"), (2, "fsdp")):
+    for processes, parallel in [(1, "ddp")] + [(2, p) for p in args.parallel]:
         threads = numerics.job_threads(max(cores // processes, 1))
         numerics.configure(threads)
         os.environ["OMP_NUM_THREADS"] = str(threads)  # read by the launched processes' torch

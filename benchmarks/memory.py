@@ -36,12 +36,13 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, time
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[1024, 2048, 4096], help="response tokens")
+    parser.add_argument("--chunks", nargs="+", default=["none", "512", "128"], help="chunk lengths, or none")
     parser.add_argument("--vocab", type=int, default=151_936)
-    args = parse_args(parser, {"lengths": [256], "vocab": 1_000})
+    args = parse_args(parser, {"lengths": [256], "chunks": ["none", "128"], "vocab": 1_000})
     print(f"| response tokens | chunk | peak extra memory (MiB), vocabulary {args.vocab:,} | forward + backward (s) |")
     print("|---|---|---|---|")
     for length in args.lengths:
-        for chunk in ("none", "512", "128"):
+        for chunk in args.chunks:
             case = [CASE, str(length), chunk, str(args.vocab), str(args.threads)]
             out = subprocess.run([sys.executable, "-c", *case], capture_output=True, text=True, check=True)
             mib, seconds = map(float, out.stdout.split())
