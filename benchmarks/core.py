@@ -16,8 +16,12 @@ import statistics
 import time
 from pathlib import Path
 
-import torch
+# first: _common imports harness, which pins the numerics before torch loads
 from _common import experiment, parse_args, policy_dir, timed, train_records
+
+# isort: split
+
+import torch
 
 from harness.grpo import group_advantages, old_policy_pass, policy_update
 from harness.modeling import load_policy

@@ -11,8 +11,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
+# first: _common imports harness, which pins the numerics before torch loads
 from _common import REPO, experiment, parse_args, random_policy
+
+# isort: split
+
+import torch
 
 from harness.benchmarks import DatasetOverride, get_spec, load_benchmark
 from harness.codejudge import judge

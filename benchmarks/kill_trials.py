@@ -24,8 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
+# first: _common imports harness, which pins the numerics before torch loads
 from _common import REPO, parse_args
+
+# isort: split
+
+import torch
 from safetensors.torch import load_file
 
 

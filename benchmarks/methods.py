@@ -19,8 +19,12 @@ import sys
 import time
 from collections import defaultdict
 
-import torch
+# first: _common imports harness, which pins the numerics before torch loads
 from _common import experiment, parse_args, policy_dir, train_records
+
+# isort: split
+
+import torch
 
 from harness.temperature.base import TemperatureController, TokenPolicy
 from harness.train import build_run, grpo_step

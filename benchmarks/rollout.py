@@ -15,8 +15,12 @@ import importlib.util
 import os
 import platform
 
-import torch
+# first: _common imports harness, which pins the numerics before torch loads
 from _common import REPO, experiment, parse_args, policy_dir, timed
+
+# isort: split
+
+import torch
 
 from harness.config import VllmConfig
 from harness.modeling import load_policy

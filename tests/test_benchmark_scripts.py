@@ -31,7 +31,8 @@ def test_every_script_is_found():
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_smoke_run_prints_a_table(script: Path, tmp_path: Path):
     paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]  # this checkout's harness
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    # as from a shell: the script pins the numerics itself (this process's pinned variables are not inherited)
+    env = {k: v for k, v in os.environ.items() if k not in numerics.PINNED_ENVIRONMENT} | {"PYTHONPATH": os.pathsep.join(paths)}
     result = subprocess.run([sys.executable, str(script), "--smoke"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=TIMEOUT_S)
     assert result.returncode == 0, f"{script.name} --smoke failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
