@@ -84,6 +84,7 @@ bench: setup        ## timing figures (benchmarks/*.py)
 	$(PY) benchmarks/sandbox.py
 	$(PY) benchmarks/memory.py
 	$(PY) benchmarks/distributed.py
+	$(PY) benchmarks/methods.py
 
 # A headless browser (Debian package chromium) for the report's screenshot only; installed here as
 # root when missing, as sandbox-tools installs bwrap.

@@ -13,47 +13,22 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
+# first: _common imports harness, which pins the numerics before torch loads
+from _common import experiment, parse_args, policy_dir, timed, train_records
+
+# isort: split
+
 import torch
 
-from harness.benchmarks import get_spec
-from harness.benchmarks.load import to_records
-from harness.config import load_config
-from harness.data.arithmetic import generate_splits
-from harness.data.tokenizer import save_tokenizer
 from harness.grpo import group_advantages, old_policy_pass, policy_update
-from harness.modeling import build_tiny_llama, load_policy
+from harness.modeling import load_policy
 from harness.prompts import prompt_ids
 from harness.sampling.torch_sampler import TorchSampler
 from harness.temperature.base import constant
 from harness.train import build_run, rollout_step, score
-
-PRETRAINED = Path("results/tiny/tiny-llama/base/model")
-
-
-def policy_dir(cfg) -> Path:
-    if PRETRAINED.exists():
-        return PRETRAINED
-    out = Path(tempfile.mkdtemp()) / "model"
-    splits = generate_splits(cfg.data.seed, cfg.data.arith.model_copy(update={"test_per_level": 50, "train_size": 2000}))
-    tok = save_tokenizer((f"{r['problem']} {r['solution']}" for r in splits["train"]), out)
-    a = cfg.models["tiny-llama"].tiny
-    model = build_tiny_llama(tok, a.hidden_size, a.num_layers, a.num_heads, a.num_kv_heads, a.intermediate_size, a.max_positions, 0)
-    model.save_pretrained(out)
-    return out
-
-
-def timed(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def sampler_vs_generate(model_dir: Path, batch: int, length: int, repeats: int) -> None:
@@ -80,9 +55,7 @@ def sampler_vs_generate(model_dir: Path, batch: int, length: int, repeats: int) 
 
 
 def train_step_breakdown(cfg, model_dir: Path, steps: int) -> None:
-    rows = generate_splits(cfg.data.seed, cfg.data.arith.model_copy(update={"test_per_level": 10, "train_size": 5000}))["train"]
-    records = to_records(get_spec("arith-train"), rows, seed=0, source="benchmark")
-    run = build_run(model_dir, records, {"controller": "fixed", "temperature": 1.0}, cfg.train, seed=0)
+    run = build_run(model_dir, train_records(cfg, 5000), {"controller": "fixed", "temperature": 1.0}, cfg.train, seed=0)
     parts: dict[str, list[float]] = {"rollout": [], "score": [], "log-prob recompute (no grad)": [], "update (fwd + bwd + step)": []}
     micro = cfg.train.micro_batch_size or 10**9
     for step in range(steps + 1):
@@ -112,14 +85,12 @@ def train_step_breakdown(cfg, model_dir: Path, steps: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (pipeline jobs use 1)")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--length", type=int, default=48)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    cfg = load_config("configs/tiny.yaml")
+    args = parse_args(parser, {"batch": 4, "length": 8, "repeats": 1, "steps": 1})
+    cfg = experiment(args.smoke)
     model_dir = policy_dir(cfg)
     print(f"model: {model_dir}")
     sampler_vs_generate(model_dir, args.batch, args.length, args.repeats)

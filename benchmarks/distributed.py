@@ -16,14 +16,9 @@ import os
 import tempfile
 from pathlib import Path
 
-import torch
-from core import policy_dir
+from _common import experiment, parse_args, policy_dir, train_records
 
-from harness import distributed
-from harness.benchmarks import get_spec
-from harness.benchmarks.load import to_records
-from harness.config import load_config
-from harness.data.arithmetic import generate_splits
+from harness import distributed, numerics
 from harness.train import train
 
 PARTS = ("rollout", "score", "update", "temperature_update")
@@ -44,19 +39,19 @@ def run(base: Path, records: list[dict], cfg, out: Path) -> tuple[float, float, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=6)
-    args = parser.parse_args()
-    exp = load_config("configs/tiny.yaml")
+    parser.add_argument("--parallel", nargs="+", choices=["ddp", "fsdp"], default=["ddp", "fsdp"], help="ways of running 2 processes")
+    args = parse_args(parser, {"steps": 2, "parallel": ["fsdp"]})
+    exp = experiment(args.smoke)
     base = policy_dir(exp)
-    splits = generate_splits(exp.data.seed, exp.data.arith.model_copy(update={"test_per_level": 10, "train_size": 2000}))
-    records = to_records(get_spec("arith-train"), splits["train"], seed=0, source="benchmark")
+    records = train_records(exp, 2000)
     cores = os.cpu_count() or 1
     print(f"\n### Training throughput, tiny setting ({exp.train.prompts_per_step} prompts x {exp.train.group_size} rollouts, "
-          f"{args.steps} steps; {cores} cores)\n")
+          f"{args.steps} steps; {cores} cores, {numerics.mode()} numerics)\n")
     print("| processes | parallel | threads each | response tokens/s | s/step | " + " | ".join(f"s {p}" for p in PARTS) + " |")
     print("|---" * (5 + len(PARTS)) + "|")
-    for processes, parallel in ((1, "ddp"), (2, "ddp"), (2, "fsdp")):
-        threads = max(cores // processes, 1)
-        torch.set_num_threads(threads)
+    for processes, parallel in [(1, "ddp")] + [(2, p) for p in args.parallel]:
+        threads = numerics.job_threads(max(cores // processes, 1))
+        numerics.configure(threads)
         os.environ["OMP_NUM_THREADS"] = str(threads)  # read by the launched processes' torch
         cfg = exp.train.model_copy(update={"steps": args.steps, "processes": processes, "parallel": parallel})
         with tempfile.TemporaryDirectory() as tmp:

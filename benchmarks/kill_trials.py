@@ -3,7 +3,9 @@ same plain command, and compare what it finally writes with an uninterrupted run
 cell's metrics and generations, and every model's weights. A trial picks the k-th job to start
 (k uniform over the run's jobs) and kills the run a random 0-3 s after that job opened its log.
 
-  .venv/bin/python benchmarks/kill_trials.py [--config configs/smoke.yaml] [--trials 3] [--seed 0]
+  .venv/bin/python benchmarks/kill_trials.py [--config configs/smoke.yaml] [--trials 3] [--seed 0] [--smoke]
+
+--smoke: one trial on one target, the smoke config's arithmetic test set (one job), killed at once.
 
 Prints one row per trial: when the kill came, which jobs it interrupted, whether the plain
 rerun finished, whether the results are identical, and what the kill had left behind.
@@ -22,24 +24,28 @@ import tempfile
 import time
 from pathlib import Path
 
+# first: _common imports harness, which pins the numerics before torch loads
+from _common import REPO, parse_args
+
+# isort: split
+
 import torch
 from safetensors.torch import load_file
 
-REPO = Path(__file__).resolve().parent.parent
 
-
-def snakemake(workdir: Path, config: Path, **popen) -> subprocess.Popen:
+def snakemake(workdir: Path, config: Path, targets: list[str], **popen) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--configfile", str(config),
-           "--directory", str(workdir), "--cores", "2"]
+           "--directory", str(workdir), "--cores", "2", *targets]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 
 
 def outputs(root: Path) -> dict[str, object]:
-    """Everything a run decides: table files, cell metrics, model weights (by relative path)."""
+    """Everything a run decides: datasets, table files, cell metrics, generations, model weights
+    (by relative path)."""
     out: dict[str, object] = {}
     for path in sorted(root.rglob("*")):
         name = path.relative_to(root).as_posix()
-        if path.suffix == ".csv" or path.name.endswith(".generations.jsonl"):
+        if path.suffix == ".csv" or path.name.endswith(".generations.jsonl") or (path.parent.name == "data" and path.suffix == ".jsonl"):
             out[name] = path.read_text()
         elif path.suffix == ".json" and "/eval/" in name:
             out[name] = json.loads(path.read_text())["metrics"]
@@ -71,12 +77,14 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=REPO / "configs" / "smoke.yaml")
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    parser.add_argument("--target", nargs="*", default=[], help="Snakemake targets (default: the config's whole run)")
+    parser.add_argument("--max-delay", type=float, default=3.0, help="seconds at most between the job's start and the kill")
+    args = parse_args(parser, {"trials": 1, "target": ["results/smoke/data/arith.jsonl"], "max_delay": 0.0})
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         reference = Path(tmp) / "reference"
         start = time.perf_counter()
-        ref = snakemake(reference, args.config)
+        ref = snakemake(reference, args.config, args.target)
         ref.communicate()
         full = time.perf_counter() - start
         assert ref.returncode == 0, "the uninterrupted run failed"
@@ -86,9 +94,9 @@ def main() -> None:
         jobs = len(list((reference / "logs").rglob("*.log")))
         for trial in range(args.trials):
             work = Path(tmp) / f"trial{trial}"
-            k, delay = rng.randint(1, jobs), rng.uniform(0, 3)
+            k, delay = rng.randint(1, jobs), rng.uniform(0, args.max_delay)
             start = time.perf_counter()
-            run = snakemake(work, args.config, start_new_session=True)
+            run = snakemake(work, args.config, args.target, start_new_session=True)
             while len(list((work / "logs").rglob("*.log"))) < k and run.poll() is None:
                 time.sleep(0.05)
             time.sleep(delay)
@@ -104,7 +112,7 @@ def main() -> None:
             temporaries = [p for p in (work / "results").rglob(".*") if p.is_dir()]
             if temporaries:
                 left.append(f"{len(temporaries)} temporaries")
-            rerun = snakemake(work, args.config)
+            rerun = snakemake(work, args.config, args.target)
             log, _ = rerun.communicate()
             if rerun.returncode:
                 print(log[-3000:])

@@ -1,5 +1,5 @@
 """Cost of each temperature method next to fixed-temperature GRPO, measured in one run
-(run: `python benchmarks/methods.py`; pipeline jobs use 1 torch thread, so does this).
+(run: `python benchmarks/methods.py [--smoke]`; with the numerics of a pipeline job).
 
 1. Training-step time of every method of configs/tiny.yaml on the tiny setting, from the same
    base model, interleaved round-robin so that machine noise hits every method alike. Since
@@ -18,16 +18,16 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
+
+# first: _common imports harness, which pins the numerics before torch loads
+from _common import experiment, parse_args, policy_dir, train_records
+
+# isort: split
 
 import torch
 
-from harness.config import load_config
-from harness.data.arithmetic import generate_splits
 from harness.temperature.base import TemperatureController, TokenPolicy
 from harness.train import build_run, grpo_step
-
-BASE = Path("results/tiny/tiny-llama/base/model")
 
 
 class Timed(TokenPolicy):
@@ -62,15 +62,14 @@ def instrument(controller: TemperatureController, clock: dict[str, float]) -> No
     controller.policy = lambda step, g: Timed(policy(step, g), clock)
 
 
-def step_costs(steps: int, warmup: int) -> None:
-    cfg = load_config("configs/tiny.yaml")
-    if not BASE.exists():
-        raise SystemExit(f"{BASE} is missing: run the pipeline first (make run) or `snakemake --cores 2 {BASE}`")
-    records = generate_splits(cfg.data.seed, cfg.data.arith.model_copy(update={"test_per_level": 10, "train_size": 5000}))["train"]
+def step_costs(smoke: bool, steps: int, warmup: int) -> None:
+    cfg = experiment(smoke)
+    base = policy_dir(cfg)
+    records = train_records(cfg, 5000)
     runs, clocks = {}, {}
     for name in cfg.methods:
         torch.manual_seed(0)
-        runs[name] = build_run(BASE, records, cfg.controller_spec(name), cfg.train_config(name), seed=0)
+        runs[name] = build_run(base, records, cfg.controller_spec(name), cfg.train_config(name), seed=0)
         clocks[name] = defaultdict(float)
         instrument(runs[name].controller, clocks[name])
     totals: dict[str, dict[str, float]] = {name: defaultdict(float) for name in runs}
@@ -86,7 +85,7 @@ def step_costs(steps: int, warmup: int) -> None:
     ref = totals["grpo-t1.0"]
     ref_per_token = ref["step"] / ref["tokens"]
     print(f"\n### Training-step cost per method ({cfg.train.prompts_per_step} x {cfg.train.group_size} rollouts, "
-          f"{steps} steps after {warmup} warm-up, {torch.get_num_threads()} thread)\n")
+          f"{steps} steps after {warmup} warm-up, {torch.get_num_threads()} thread, {base})\n")
     print("| method | s / step | tokens / step | s per 1k tokens | vs grpo-t1.0 (per token) | in method code |")
     print("|---|---|---|---|---|---|")
     for name, t in totals.items():
@@ -96,14 +95,16 @@ def step_costs(steps: int, warmup: int) -> None:
 
 
 MEMORY_CHILD = """
-import sys, torch
+import sys
+from harness import numerics
 from harness.logprobs import chosen_logprob
+import torch
 
 def status(key):  # kB, from the kernel's accounting of this process
     return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(key))
 
-torch.set_num_threads(1)
 mode, k, vocab = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+numerics.configure(int(sys.argv[4]))
 g = torch.Generator().manual_seed(0)
 logits = torch.randn(4, 256, vocab, generator=g)
 tokens = torch.randint(0, vocab, (4, 256), generator=g)
@@ -119,14 +120,15 @@ print((status("VmHWM") - before) / 1024)
 """
 
 
-def tampo_memory(vocab: int) -> None:
+def tampo_memory(ks: list[int], vocab: int, threads: int) -> None:
     print(f"\n### TAMPO virtual-temperature likelihoods: extra peak memory (MiB), logits 4 x 256 x {vocab:,} "
           f"({4 * 256 * vocab * 4 / 2**20:.0f} MiB)\n")
     print("| K | harness (per-temperature logsumexp) | naive (K x V log-probs) |\n|---|---|---|")
-    for k in (1, 5, 10, 20):
+    for k in ks:
         row = []
         for mode in ("harness", "naive"):
-            out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, mode, str(k), str(vocab)], capture_output=True, text=True)
+            child = [MEMORY_CHILD, mode, str(k), str(vocab), str(threads)]
+            out = subprocess.run([sys.executable, "-c", *child], capture_output=True, text=True)
             row.append(float(out.stdout.strip()) if out.returncode == 0 else float("nan"))
         print(f"| {k} | {row[0]:.0f} | {row[1]:.0f} |")
 
@@ -135,11 +137,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--ks", type=int, nargs="+", default=[1, 5, 10, 20], help="TAMPO's virtual temperatures")
     parser.add_argument("--vocab", type=int, default=32_000)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    step_costs(args.steps, args.warmup)
-    tampo_memory(args.vocab)
+    args = parse_args(parser, {"steps": 1, "warmup": 1, "ks": [2], "vocab": 256})
+    step_costs(args.smoke, args.steps, args.warmup)
+    tampo_memory(args.ks, args.vocab, args.threads)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ after a warm-up; both samplers stop rows at eos, so both count the tokens they r
 
 Rows: one temperature per row (request temperature in vLLM) and EAD's per-token schedule
 (vLLM: the logits processor). Models: the tiny Llama of the default pipeline and, if the
-SmolLM2 pipeline has run, SmolLM2-135M.
+SmolLM2 pipeline has run, SmolLM2-135M (not with --smoke).
 """
 
 from __future__ import annotations
@@ -14,18 +14,21 @@ import argparse
 import importlib.util
 import os
 import platform
-from pathlib import Path
+
+# first: _common imports harness, which pins the numerics before torch loads
+from _common import REPO, experiment, parse_args, policy_dir, timed
+
+# isort: split
 
 import torch
-from core import policy_dir, timed
 
-from harness.config import VllmConfig, load_config
+from harness.config import VllmConfig
 from harness.modeling import load_policy
 from harness.prompts import prompt_ids
 from harness.sampling.torch_sampler import TorchSampler
 from harness.temperature.base import ControllerContext, build_controller, constant
 
-SMOLLM2 = Path("results/smollm2/smollm2-135m/base/model")
+SMOLLM2 = REPO / "results" / "smollm2" / "smollm2-135m" / "base" / "model"
 PROBLEMS = ["32+0-26-0+9=?", "7+8=?", "12-5+7=?", "40+2-9+1=?"]
 
 
@@ -39,9 +42,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=64)
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    models = {"tiny-llama (0.4M)": policy_dir(load_config("configs/tiny.yaml"))}
-    if SMOLLM2.exists():
+    args = parse_args(parser, {"rows": 4, "tokens": 8, "repeats": 1})
+    models = {"tiny-llama (0.4M)": policy_dir(experiment(args.smoke))}
+    if SMOLLM2.exists() and not args.smoke:
         models["SmolLM2-135M"] = SMOLLM2
     has_vllm = importlib.util.find_spec("vllm") is not None
     print(f"\n### Rollout throughput ({args.rows} rows, up to {args.tokens} new tokens; {platform.processor() or platform.machine()}, "

@@ -1,7 +1,7 @@
 """Hostile math answers against the scorer: each attack's verdict and seconds alone, then one
 batch of 112 normal answers with 16 attacks, as a training step would score it.
 
-  .venv/bin/python benchmarks/scorer_attacks.py [--timeout 5]
+  .venv/bin/python benchmarks/scorer_attacks.py [--timeout 5] [--normal 112] [--smoke]
 
 Run it against another revision with PYTHONPATH=<that checkout> to compare; an attack that
 raises there is reported as such.
@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
-import harness  # noqa: F401 (pinned numerics before anything imports torch)
+from _common import parse_args  # first: it imports harness, which pins numerics before anything imports torch
+
 from harness.rewards import _cache, math_rewards
 
 NUMBER_GOLDS, SET_GOLDS = ("7", "8"), ("\\{1, 2\\}", "\\{1, 3\\}")
@@ -53,15 +54,16 @@ def score(pairs: list[tuple[str, str]], timeout: float) -> tuple[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per check (train.reward_timeout)")
-    args = parser.parse_args()
+    parser.add_argument("--normal", type=int, default=112, help="normal answers in the batch")
+    args = parse_args(parser, {"timeout": 0.5, "normal": 8})
     score([("1/2", f"{i}/{2 * i}") for i in range(1, 9)], args.timeout)  # start the workers outside the timings
     print(f"| attack (gold, answer) | verdict | seconds (timeout {args.timeout:g} s) |\n|---|---|---|")
     for name, (answer, golds) in ATTACKS.items():
         outcome, seconds = score([(golds[0], answer)], args.timeout)
         print(f"| {name} | {outcome} | {seconds:.2f} |")
     attacks = [(gold, answer) for answer, golds in ATTACKS.values() for gold in golds]
-    normal = normal_pairs(112)
-    for name, pairs in (("112 normal answers", normal), ("112 normal + 16 attacks", normal + attacks)):
+    normal = normal_pairs(args.normal)
+    for name, pairs in ((f"{args.normal} normal answers", normal), (f"{args.normal} normal + {len(attacks)} attacks", normal + attacks)):
         outcome, seconds = score(pairs, args.timeout)
         print(f"| {name} | {outcome} | {seconds:.2f} |")
 

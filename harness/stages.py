@@ -26,18 +26,19 @@ if TYPE_CHECKING:
 
 
 def prepare_dataset(cfg: ExperimentConfig, name: str, out: Path) -> None:
+    """One registered dataset as records, written to `out` (`dataset_records`)."""
+    write_jsonl(out, dataset_records(cfg, name))
+
+
+def dataset_records(cfg: ExperimentConfig, name: str) -> list[dict]:
     """One registered dataset as records (harness.benchmarks.load): generated here for the
     embedded setting, else read from the hub, a local path or a package."""
     spec = get_spec(name)
     override = cfg.datasets.get(name)
-    if (synthetic := spec.source.synthetic) is not None:
-        rows = generate_splits(synthetic.generator, cfg.data.seed, getattr(cfg.data, synthetic.generator))[synthetic.split]
-        records = apply_limit(
-            to_records(spec, rows, cfg.data.seed, f"the {synthetic.generator} generator"), override, cfg.data.seed, name
-        )
-    else:
-        records = load_benchmark(spec, override, cfg.data.seed)
-    write_jsonl(out, records)
+    if (synthetic := spec.source.synthetic) is None:
+        return load_benchmark(spec, override, cfg.data.seed)
+    rows = generate_splits(synthetic.generator, cfg.data.seed, getattr(cfg.data, synthetic.generator))[synthetic.split]
+    return apply_limit(to_records(spec, rows, cfg.data.seed, f"the {synthetic.generator} generator"), override, cfg.data.seed, name)
 
 
 def build_tokenizer(dataset_paths: list[Path], out_dir: Path) -> None:

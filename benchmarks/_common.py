@@ -1,0 +1,83 @@
+"""What the benchmark scripts share (not a benchmark itself: tests/test_benchmark_scripts.py runs
+every other file here): the command line (`--threads`, `--smoke`), the numerics of the
+pipeline's jobs, the tiny setting's config, training records and policy, and a timer.
+
+Paths are anchored at the repository, so a script runs from any working directory and writes only
+to temporary directories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness import numerics
+from harness.config import ExperimentConfig, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+TINY = REPO / "configs" / "tiny.yaml"
+PRETRAINED = REPO / "results" / "tiny" / "tiny-llama" / "base" / "model"
+SMOKE_TRAIN = {"prompts_per_step": 2, "group_size": 2, "max_new_tokens": 8, "micro_batch_size": 4}
+
+
+def parse_args(parser: argparse.ArgumentParser, smoke: dict[str, Any], threads: int = 1) -> argparse.Namespace:
+    """The script's options plus `--threads` and `--smoke` (which sets the options in `smoke` to
+    tiny sizes, so the whole script runs in seconds); then this process gets the numerics of a
+    pipeline job with that many threads (`harness.numerics.configure`)."""
+    parser.add_argument("--threads", type=int, default=threads,
+                        help="torch threads asked for, as a pipeline job asks (pinned numerics use 1)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, seconds (" + ", ".join(f"{k}={v}" for k, v in smoke.items()) + ")")
+    args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(smoke)
+    numerics.configure(args.threads)
+    return args
+
+
+def experiment(smoke: bool) -> ExperimentConfig:
+    """configs/tiny.yaml, the setting the benchmarks time; in smoke mode with SMOKE_TRAIN's batch."""
+    cfg = load_config(TINY)
+    return cfg.model_copy(update={"train": cfg.train.model_copy(update=SMOKE_TRAIN)}) if smoke else cfg
+
+
+def train_records(cfg: ExperimentConfig, size: int) -> list[dict]:
+    """`size` records of the experiment's training set, made by the pipeline's dataset stage."""
+    from harness.stages import dataset_records  # here, as the imports of policy_dir: scripts without a model skip them
+
+    arith = cfg.data.arith.model_copy(update={"test_per_level": 10, "train_size": size})
+    return dataset_records(cfg.model_copy(update={"data": cfg.data.model_copy(update={"arith": arith})}), cfg.train_set)
+
+
+def policy_dir(cfg: ExperimentConfig) -> Path:
+    """The default pipeline's pre-trained tiny model if it exists, else `random_policy`."""
+    return PRETRAINED if PRETRAINED.exists() else random_policy(cfg)
+
+
+def random_policy(cfg: ExperimentConfig) -> Path:
+    """A random-init model of the experiment's tiny shape and its tokenizer, in a temporary directory."""
+    from harness.data.tokenizer import save_tokenizer
+    from harness.modeling import build_tiny_llama
+
+    out = Path(tempfile.mkdtemp()) / "model"
+    tok = save_tokenizer((f"{r['problem']} {r['solution']}" for r in train_records(cfg, 2000)), out)
+    a = cfg.models["tiny-llama"].tiny
+    model = build_tiny_llama(tok, a.hidden_size, a.num_layers, a.num_heads, a.num_kv_heads, a.intermediate_size, a.max_positions, 0)
+    model.save_pretrained(out)
+    return out
+
+
+def timed(fn: Callable[[], object], repeats: int) -> float:
+    """Median seconds of `repeats` calls of `fn`, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
