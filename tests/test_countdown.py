@@ -17,6 +17,7 @@ from harness.data.countdown import (
     evaluate,
     generate_splits,
     random_expression,
+    random_tree,
 )
 
 CFG = CountdownConfig(levels=[3, 4], test_per_level=40, train_size=400)
@@ -88,6 +89,24 @@ def test_random_expressions_use_every_number_once_and_follow_the_operator_weight
     assert all(sorted(evaluate(e)[1]) == [2, 3, 4, 6] for e in mixed)
     ops = Counter(c for e in mixed for c in e if c in "+-*/")
     assert set(ops) == {"+", "*"} and abs(ops["+"] / sum(ops.values()) - 0.5) < 0.05
+
+
+def test_the_value_built_with_the_tree_is_the_value_of_its_text():
+    """random_tree's value (computed while building) equals `evaluate` of the text it prints,
+    division by zero included: the generator skips parsing on that equality."""
+    rng = random.Random(0)
+    weights = {"+": 1.0, "-": 1.0, "*": 1.0, "/": 1.0}
+    seen_zero_division = 0
+    for _ in range(3000):
+        numbers = [rng.randint(1, 4) for _ in range(rng.randint(2, 6))]
+        text, value = random_tree(rng, numbers, weights)
+        try:
+            assert value == evaluate(text)[0], text
+        except InvalidExpression:
+            assert value is None, text
+            seen_zero_division += 1
+    assert seen_zero_division > 10  # e.g. 3/(2-2): the case is exercised
+    assert random_tree(random.Random(1), [5, 5, 2], {"/": 1.0, "-": 1.0})[0] == random_expression(random.Random(1), [5, 5, 2], {"/": 1.0, "-": 1.0})
 
 
 def test_demonstrations_mix_witnesses_and_target_blind_attempts(splits):
