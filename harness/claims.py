@@ -27,7 +27,7 @@ from harness.config import ExperimentConfig
 from harness.io import atomic_path, read_jsonl
 from harness.outcomes import generation_paths
 from harness.paper import AVERAGE, Column, column_panel, covered_benchmarks, layout, stand_in, table_methods
-from harness.paths import model_dir, path
+from harness.paths import model_dir
 from harness.reported import load_reported
 from harness.temperature.base import validate_method
 
@@ -187,7 +187,7 @@ def claim_inputs(cfg: ExperimentConfig, exp: str, tables: list[str]) -> dict[str
     rows = {row for claim in CLAIMS if claim.paper == cfg.reproduces.paper for row in claim.trained}
     trained = [m for m in methods if m in {cfg.reproduces.method(row) for row in rows}]
     return {
-        "evals": [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in cfg.cells(methods)],
+        "evals": cfg.eval_files(exp, methods),
         "models": list(dict.fromkeys(model_dir(exp, m, r, s) for m, r, s, _ in cfg.cells(trained))),
     }
 

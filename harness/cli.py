@@ -214,18 +214,14 @@ def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
             policy, path("dataset", exp=inputs, dataset=args.benchmark),
             path("eval", **cell), path("generations", **cell),
         )
-        from harness.evaluate import FLEXIBLE
+        from harness.metrics import FLEXIBLE
 
         n = cfg.eval.n_samples
         for reading, prefix in (("strict", ""), ("flexible", FLEXIBLE)):
             print(f"{reading:8}  Avg@{n} {100 * summary[f'{prefix}avg@{n}']:.2f}  "
                   + "  ".join(f"Pass@{k} {100 * summary[f'{prefix}pass@{k}']:.2f}" for k in cfg.eval.ks))
     elif args.command == "tables":
-        rows = cfg.table_rows()[args.table]
-        evals = [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in cfg.cells(rows)]
-        missing = [str(e) for e in evals if not e.exists()]
-        if missing:
-            raise SystemExit(f"tables: {len(missing)} cells are not evaluated yet, e.g. {missing[0]}")
+        evals = evaluated(cfg.eval_files(exp, cfg.table_rows()[args.table]), f"tables: {args.table}")
         stages.make_tables(cfg, args.table, evals, path("table", exp=exp, table=args.table, ext="md").parent)
     elif args.command == "power":
         import pandas as pd
@@ -245,11 +241,7 @@ def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
             raise SystemExit(f"diff: {args.config} has no `reproduces` section (which paper tables it rebuilds)")
         tables = [args.table] if args.table else cfg.reproduces.tables
         for table in tables:
-            evals = [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b)
-                     for m, r, s, b in cfg.cells(table_methods(cfg, table))]
-            missing = [str(e) for e in evals if not e.exists()]
-            if missing:
-                raise SystemExit(f"diff: {table} needs {len(missing)} cells not evaluated yet, e.g. {missing[0]}")
+            evals = evaluated(cfg.eval_files(exp, table_methods(cfg, table)), f"diff: {table}")
             write_paper_table(cfg, table, evals, path("paper_table", exp=exp, ptable=table, ext="md").with_suffix(""),
                               path("diff", exp=exp, ptable=table, ext="md").with_suffix(""))
         write_diff_report([path("diff", exp=exp, ptable=t, ext="md") for t in cfg.reproduces.tables
@@ -260,6 +252,14 @@ def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
         inputs = claim_inputs(cfg, exp, tables)
         claims_for(cfg, inputs["evals"], inputs["models"], path("claims", exp=exp))
         print(path("claims", exp=exp).read_text())
+
+
+def evaluated(evals: list[Path], what: str) -> list[Path]:
+    """`evals` if every cell is evaluated, else an exit naming how many are not and one of them."""
+    missing = [str(e) for e in evals if not e.exists()]
+    if missing:
+        raise SystemExit(f"{what} needs {len(missing)} cells not evaluated yet, e.g. {missing[0]}")
+    return evals
 
 
 def run_cell(args: argparse.Namespace, cfg: ExperimentConfig) -> int:

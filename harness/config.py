@@ -17,6 +17,7 @@ from harness.config_file import ConfigError, read_config_file
 from harness.data.arithmetic import ArithConfig
 from harness.data.countdown import CountdownConfig
 from harness.names import check_safe_name, did_you_mean
+from harness.paths import path
 from harness.sandbox import ISOLATION_HELP, STRICTEST, Isolation
 from harness.section import Section
 from harness.temperature.base import CONTROLLERS, validate_method
@@ -427,6 +428,11 @@ class ExperimentConfig(Section):
             for model in self.models for method in methods for seed in self.method_seeds(method)
             for benchmark in self.eval.benchmarks
         ]
+
+    def eval_files(self, exp: str, methods: list[str]) -> list[Path]:
+        """The evaluation file of each of those cells under results/{exp}: what a table of these
+        methods reads (the workflow's rules and the command line list their inputs here)."""
+        return [path("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in self.cells(methods)]
 
     def train_config(self, name: str) -> TrainConfig:
         """The experiment's GRPO settings with the method's own overrides applied."""

@@ -16,7 +16,7 @@ from transformers import PreTrainedTokenizerBase
 
 from harness.benchmarks.scoring import Verdict, verdicts
 from harness.config import EvalConfig, ExperimentConfig
-from harness.metrics import avg_at_n, bootstrap_interval, pass_at_k
+from harness.metrics import READINGS, avg_at_n, bootstrap_interval, pass_at_k
 from harness.paths import CONTROLLER_FILE
 from harness.progress import progress
 from harness.prompts import PromptFormat, record_prompt_ids
@@ -103,10 +103,6 @@ def generate_and_score(
     generations = generate(sampler, tokenizer, policy, [p for _, _, p in jobs], max_new_tokens, cfg.batch_size)
     scores = verdicts([r for r, _, _ in jobs], [g.text for g in generations], cfg.score_timeout, cfg.sandbox)
     return [sample_row(r, s, g, v) for (r, s, _), g, v in zip(jobs, generations, scores)]
-
-
-FLEXIBLE = "flexible_"  # key prefix of the metrics by the flexible reading (harness.benchmarks.scoring)
-READINGS = {"": "correct", FLEXIBLE: "correct_flexible"}  # metric key prefix -> generations row field
 
 
 def summarize(rows: list[dict], n: int, ks: list[int]) -> dict:

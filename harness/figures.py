@@ -49,32 +49,6 @@ SIGN_COLORS = {"positive": "tab:green", "negative": "tab:red", "zero": "tab:grey
 N_BOOTSTRAP = 1000
 
 
-SMOOTHED = ("each seed's curve smoothed by a centred moving average over a tenth of the steps (the y axis gives "
-            "the window); the line is the mean over seeds, the band spans the seeds' minimum to maximum")
-CAPTIONS = {
-    "reward": f"Training reward (mean over the rollouts) per GRPO step, by method: {SMOOTHED}.",
-    "entropy": f"Policy entropy of the sampled tokens per GRPO step, by method: {SMOOTHED}.",
-    "response_length": f"Mean response length (tokens) per GRPO step, by method: {SMOOTHED}.",
-    "temperature": f"Mean sampling temperature of the rollouts per GRPO step, by method: {SMOOTHED}.",
-    "tampo_temperature": "TAMPO: the batch temperature sampled at each step, per seed, and (right) the meta-policy's "
-                         "probability of each candidate temperature over training (one seed).",
-    "t_star_by_advantage": "TAMPO: share of trajectories whose likelihood-optimal temperature T* is each candidate, "
-                           "positive- against negative-advantage trajectories, all steps and seeds pooled.",
-    "likelihood_curves": "TAMPO: log-likelihood of each trajectory of one group against the candidate temperature, "
-                         "coloured by advantage sign; dots mark each curve's maximum (T*).",
-    "token_temperatures": "Sampling temperature at each token of the longest evaluated responses that vary it.",
-    "temperature_by_level": "Mean response temperature in evaluation per difficulty level; bars: 95% bootstrap "
-                            "interval over problems. Drawn only when some method's temperature varies.",
-}
-
-
-def figure_captions(benchmarks: Iterable[str]) -> dict[str, str]:
-    """What each figure shows and what its band is, by file stem (passk_{benchmark} per benchmark)."""
-    passk = ("{b}: unbiased pass@k against k per method; the line is the mean over seeds, the band spans the "
-             "seeds' minimum to maximum.")
-    return CAPTIONS | {f"passk_{b}": passk.format(b=b) for b in benchmarks}
-
-
 def load_runs(train_logs: dict[tuple[str, int], Path]) -> pd.DataFrame:
     """One row per (method, seed, step) with every logged key; list-valued keys stay lists.
     Missing logs are skipped, and keys absent from a log are NaN in its rows."""

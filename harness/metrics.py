@@ -15,6 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+FLEXIBLE = "flexible_"  # key prefix of the metrics by the flexible reading (harness.benchmarks.scoring)
+READINGS = {"": "correct", FLEXIBLE: "correct_flexible"}  # metric key prefix -> generations row field
+
 
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k for one problem: 1 - prod_{i = n-c+1}^{n} (1 - k / i)."""

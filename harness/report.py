@@ -1,10 +1,13 @@
 """The pages `snakemake --report` shows for an experiment's tables: each CSV (claims: JSON) as an
 HTML table, since the report shows HTML inline but a CSV only as a download, with a caption
-saying what the table holds. The same captions head the report's entries (rule report_tables)."""
+saying what the table holds. The same captions head the report's entries (rule report_tables),
+and the figures' captions (rule figures) are here too: the workflow reads them when it builds
+the DAG, without importing the plotting code."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +32,32 @@ DIFF = ("Our cells against the paper's table {table}: its value, ours, the diffe
         "(seeds and problems); whether the paper's value lies inside it.")
 STYLE = ("body{font-family:sans-serif;font-size:14px}table{border-collapse:collapse}"
          "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}tr:nth-child(even){background:#f6f6f6}")
+
+
+SMOOTHED = ("each seed's curve smoothed by a centred moving average over a tenth of the steps (the y axis gives "
+            "the window); the line is the mean over seeds, the band spans the seeds' minimum to maximum")
+FIGURE_CAPTIONS = {  # by file stem of harness.figures' PNGs
+    "reward": f"Training reward (mean over the rollouts) per GRPO step, by method: {SMOOTHED}.",
+    "entropy": f"Policy entropy of the sampled tokens per GRPO step, by method: {SMOOTHED}.",
+    "response_length": f"Mean response length (tokens) per GRPO step, by method: {SMOOTHED}.",
+    "temperature": f"Mean sampling temperature of the rollouts per GRPO step, by method: {SMOOTHED}.",
+    "tampo_temperature": "TAMPO: the batch temperature sampled at each step, per seed, and (right) the meta-policy's "
+                         "probability of each candidate temperature over training (one seed).",
+    "t_star_by_advantage": "TAMPO: share of trajectories whose likelihood-optimal temperature T* is each candidate, "
+                           "positive- against negative-advantage trajectories, all steps and seeds pooled.",
+    "likelihood_curves": "TAMPO: log-likelihood of each trajectory of one group against the candidate temperature, "
+                         "coloured by advantage sign; dots mark each curve's maximum (T*).",
+    "token_temperatures": "Sampling temperature at each token of the longest evaluated responses that vary it.",
+    "temperature_by_level": "Mean response temperature in evaluation per difficulty level; bars: 95% bootstrap "
+                            "interval over problems. Drawn only when some method's temperature varies.",
+}
+
+
+def figure_captions(benchmarks: Iterable[str]) -> dict[str, str]:
+    """What each figure shows and what its band is, by file stem (passk_{benchmark} per benchmark)."""
+    passk = ("{b}: unbiased pass@k against k per method; the line is the mean over seeds, the band spans the "
+             "seeds' minimum to maximum.")
+    return FIGURE_CAPTIONS | {f"passk_{b}": passk.format(b=b) for b in benchmarks}
 
 
 def caption(name: str) -> str:

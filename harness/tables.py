@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.evaluate import FLEXIBLE
 from harness.io import atomic_path
-from harness.metrics import t_interval
+from harness.metrics import FLEXIBLE, t_interval
 
 
 def load_cells(paths: list[Path]) -> pd.DataFrame:

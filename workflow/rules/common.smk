@@ -67,7 +67,7 @@ def P(kind, **filled):
 
 def eval_paths(exp, methods):
     """Every evaluated cell those methods need (each method with its own seeds)."""
-    return [P("eval", exp=exp, model=m, method=r, seed=s, benchmark=b) for m, r, s, b in CFGS[exp].cells(methods)]
+    return [str(p) for p in CFGS[exp].eval_files(exp, methods)]
 
 
 def table_files(exp, table):

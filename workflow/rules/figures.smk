@@ -1,4 +1,4 @@
-from harness.figures import figure_captions
+from harness.report import figure_captions
 
 
 def figure_methods(exp):

@@ -1,4 +1,9 @@
-from harness.paper import table_methods
+def table_methods(cfg, table):
+    """harness.paper.table_methods, imported on first use: only experiments that rebuild paper
+    tables need it (and its statistics imports, which would slow every workflow start)."""
+    from harness.paper import table_methods
+
+    return table_methods(cfg, table)
 
 
 def paper_tables(exp):
