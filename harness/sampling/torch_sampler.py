@@ -21,6 +21,7 @@ is copied to its rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -90,6 +91,51 @@ def shared_prefill(prompts: list[list[int]]) -> tuple[list[list[int]], Tensor]:
     return [list(p) for p in first], torch.tensor(rows, dtype=torch.long)
 
 
+@dataclass
+class Steps:
+    """What `TorchSampler.generate` records at each decoding step of each row: tokens, mask,
+    temperatures and log-probs (N, L), entropies (N, L) and hidden states (N, L, d) when asked."""
+
+    tokens: Tensor
+    mask: Tensor
+    temperatures: Tensor
+    logprobs: Tensor
+    entropies: Tensor | None
+    hidden: Tensor | None
+
+    @classmethod
+    def empty(cls, n: int, length: int, d: int, pad_id: int, device: torch.device, entropies: bool, hidden: bool) -> Steps:
+        def zeros(*shape: int) -> Tensor:
+            return torch.zeros(shape, device=device)
+
+        return cls(tokens=torch.full((n, length), pad_id, dtype=torch.long, device=device), mask=zeros(n, length),
+                   temperatures=torch.ones((n, length), device=device), logprobs=zeros(n, length),
+                   entropies=zeros(n, length) if entropies else None, hidden=zeros(n, length, d) if hidden else None)
+
+    def record(self, rows: Tensor, t: int, token: Tensor, temps: Tensor, logp: Tensor, logits: Tensor, hidden: Tensor) -> None:
+        """Step t of the active `rows` (n_active,): the sampled tokens, their temperatures and
+        log-probs (from `logp` (n_active, V)), and what was asked for."""
+        self.tokens[rows, t] = token
+        self.mask[rows, t] = 1.0
+        self.temperatures[rows, t] = temps
+        self.logprobs[rows, t] = logp.gather(-1, token[:, None]).squeeze(-1)
+        if self.entropies is not None:
+            self.entropies[rows, t] = entropy(torch.log_softmax(logits, -1))
+        if self.hidden is not None:
+            self.hidden[rows, t] = hidden
+
+    def rollout(self, prompt_ids: Tensor, prompt_mask: Tensor, extras: dict[str, Tensor]) -> Rollout:
+        """The rollout, without the columns no row reached."""
+        width = int(self.mask.sum(0).nonzero().max()) + 1
+
+        def cut(x: Tensor | None) -> Tensor | None:
+            return None if x is None else x[:, :width]
+
+        return Rollout(prompt_ids=prompt_ids, prompt_mask=prompt_mask, tokens=cut(self.tokens), mask=cut(self.mask),
+                       temperatures=cut(self.temperatures), logprobs=cut(self.logprobs), entropies=cut(self.entropies),
+                       hidden=cut(self.hidden), extras={k: cut(v) for k, v in extras.items()})
+
+
 class TorchSampler:
     """Samples with per-row, per-step temperatures; see `harness.sampling.base.Sampler`."""
 
@@ -117,42 +163,20 @@ class TorchSampler:
         decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
         device = head.weight.device
         prompt_ids, prompt_mask = (t.to(device) for t in left_pad(prompts, self.pad_id))
-        n, d = prompt_ids.shape[0], self.model.config.hidden_size
-        positions = (prompt_mask.cumsum(-1) - 1).clamp(min=0)  # explicit under left padding
-        distinct, row_prompt = shared_prefill(prompts)  # (u prompts), (n,)
-        ids_u, mask_u = (t.to(device) for t in left_pad(distinct, self.pad_id))  # (u, P): same width P
-        cache = DynamicCache(config=self.model.config)
-        hidden = decoder(
-            input_ids=ids_u, attention_mask=mask_u, position_ids=(mask_u.cumsum(-1) - 1).clamp(min=0),
-            past_key_values=cache, use_cache=True,
-        ).last_hidden_state[:, -1]  # (u, d)
-        if len(distinct) < n:  # each row gets its prompt's cache and last state
-            cache.batch_select_indices(row_prompt.to(device))
-            hidden = hidden[row_prompt.to(device)]  # (n, d) for the active rows
-        next_pos, attn = positions[:, -1:] + 1, prompt_mask  # (n, 1), (n, P + t)
-
-        tokens = torch.full((n, max_new_tokens), self.pad_id, dtype=torch.long, device=device)
-        mask = torch.zeros((n, max_new_tokens), device=device)
-        temperatures = torch.ones((n, max_new_tokens), device=device)
-        logprobs = torch.zeros((n, max_new_tokens), device=device)
-        entropies = torch.zeros((n, max_new_tokens), device=device) if return_entropies else None
-        hiddens = torch.zeros((n, max_new_tokens, d), device=device) if return_hidden else None
-        rows = torch.arange(n, device=device)  # original index of each active row
-        seeds = (draw_seeds(self.generator, n) if seeds is None else seeds).to(device)
+        hidden, cache = self.prefill(prompts, device)  # (N, d), and every row's prompt in the cache
+        next_pos = (prompt_mask.cumsum(-1) - 1).clamp(min=0)[:, -1:] + 1  # (N, 1): explicit under left padding
+        attn = prompt_mask  # (N, P + t)
+        steps = Steps.empty(len(prompts), max_new_tokens, self.model.config.hidden_size, self.pad_id, device,
+                            return_entropies, return_hidden)
+        rows = torch.arange(len(prompts), device=device)  # original index of each active row
+        seeds = (draw_seeds(self.generator, len(prompts)) if seeds is None else seeds).to(device)
 
         for t in range(max_new_tokens):
             logits = head(hidden).float()  # (n_active, V)
             temps = policy(t, logits, hidden, rows).to(device=device, dtype=torch.float32)  # (n_active,)
             logp = scaled_log_softmax(logits, temps)  # (n_active, V)
             token = sample_rows(logp, seeds[rows], t)
-            tokens[rows, t] = token
-            mask[rows, t] = 1.0
-            temperatures[rows, t] = temps
-            logprobs[rows, t] = logp.gather(-1, token[:, None]).squeeze(-1)
-            if entropies is not None:
-                entropies[rows, t] = entropy(torch.log_softmax(logits, -1))
-            if hiddens is not None:
-                hiddens[rows, t] = hidden
+            steps.record(rows, t, token, temps, logp, logits, hidden)
             keep = token != self.eos_id
             if t == max_new_tokens - 1 or not bool(keep.any()):
                 break
@@ -164,16 +188,19 @@ class TorchSampler:
                 input_ids=token[:, None], attention_mask=attn, position_ids=next_pos, past_key_values=cache, use_cache=True
             ).last_hidden_state[:, -1]
             next_pos = next_pos + 1
+        return steps.rollout(prompt_ids, prompt_mask, policy.records())
 
-        width = int(mask.sum(0).nonzero().max()) + 1  # drop columns no row reached
-        return Rollout(
-            prompt_ids=prompt_ids,
-            prompt_mask=prompt_mask,
-            tokens=tokens[:, :width],
-            mask=mask[:, :width],
-            temperatures=temperatures[:, :width],
-            logprobs=logprobs[:, :width],
-            entropies=entropies[:, :width] if entropies is not None else None,
-            hidden=hiddens[:, :width] if hiddens is not None else None,
-            extras={k: v[:, :width] for k, v in policy.records().items()},
-        )
+    def prefill(self, prompts: list[list[int]], device: torch.device) -> tuple[Tensor, DynamicCache]:
+        """Each distinct prompt through the decoder once: every row's last hidden state (N, d) and
+        a KV cache holding every row's prompt (rows of one prompt share its prefill)."""
+        distinct, row_prompt = shared_prefill(prompts)  # (u prompts), (N,)
+        ids, mask = (t.to(device) for t in left_pad(distinct, self.pad_id))  # (u, P): the width of all rows
+        cache = DynamicCache(config=self.model.config)
+        hidden = self.model.get_decoder()(
+            input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+            past_key_values=cache, use_cache=True,
+        ).last_hidden_state[:, -1]  # (u, d)
+        if len(distinct) < len(prompts):  # each row gets its prompt's cache and last state
+            cache.batch_select_indices(row_prompt.to(device))
+            hidden = hidden[row_prompt.to(device)]
+        return hidden, cache
