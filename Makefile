@@ -57,7 +57,7 @@ run: setup          ## the default pipeline: results/tiny/tables/
 quick: setup        ## the quick profile (about 3 minutes): results/tiny-quick/tables/
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/quick.yaml
 
-smollm2: setup      ## a real model offline (wall time not yet measured): results/smollm2/tables/
+smollm2: setup      ## a real model offline (about 9 minutes on 2 cores): results/smollm2/tables/
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/smollm2.yaml
 
 readme-numbers: setup  ## copy the last run's record and tables into reference/ and regenerate README's numbers
