@@ -256,6 +256,13 @@ class StatisticsConfig(Section):
     )
     margin: float = Field(1.0, gt=0, description="delta, points: `equivalent` when the whole 95% interval lies inside +-delta")
     detect: float = Field(2.0, gt=0, description="the difference (points) whose seeds needed are reported")
+    base_spread: str | None = Field(
+        None, description="a robustness run's committed copy (e.g. reference/robustness-arith, relative to the "
+        "repository) whose spread across pre-training seeds every table of this experiment states; null = none",
+    )
+
+    def base_spread_path(self) -> Path | None:
+        return None if self.base_spread is None else REPO_ROOT / self.base_spread
 
 
 class Reproduces(Section):

@@ -27,6 +27,7 @@ import pandas as pd
 
 from harness.comparisons import fixed_temperature
 from harness.config import REPO_ROOT, ExperimentConfig, load_config
+from harness.snapshot import base_spread, experiment, run_record, spread_note
 from harness.tables import format_cell
 
 REFERENCE = REPO_ROOT / "reference"  # one directory per run: default (make run), robustness
@@ -53,19 +54,6 @@ def block(name: str) -> Callable[[Block], Block]:
 
 
 # ---------------------------------------------------------------- reading the reference copies
-
-
-def run_record(reference: Path) -> dict:
-    return json.loads((reference / "run.json").read_text())
-
-
-def experiment(reference: Path, exp: str) -> tuple[ExperimentConfig, pd.DataFrame, dict]:
-    """An experiment's config as the run resolved it, its long-form summary, and the run record."""
-    record = run_record(reference)
-    if exp not in record["experiments"]:
-        raise ValueError(f"reference/run.json has no experiment {exp!r}; it has {sorted(record['experiments'])}")
-    cfg = load_config(record["experiments"][exp])
-    return cfg, pd.read_csv(reference / exp / "tables" / "main_summary.csv", dtype={"level": str}), record
 
 
 def value(summary: pd.DataFrame, method: str, metric: str, level: str = "all") -> pd.Series:
@@ -109,12 +97,12 @@ def run(root: Path) -> str:
 
 @block("tiny-main")
 def tiny_main(root: Path) -> str:
-    return main_table(root / DEFAULT, "tiny") + spread_note(root, "robustness-arith")
+    return main_table(root / DEFAULT, "tiny") + spread_note(root / "robustness-arith", "Robustness, below")
 
 
 @block("countdown-main")
 def countdown_main(root: Path) -> str:
-    return main_table(root / DEFAULT, "countdown") + spread_note(root, "robustness-countdown")
+    return main_table(root / DEFAULT, "countdown") + spread_note(root / "robustness-countdown", "Robustness, below")
 
 
 @block("tiny-findings")
@@ -252,20 +240,6 @@ def cost(root: Path) -> str:
             "process start included; methods also change what is generated, e.g. longer responses): " + "; ".join(ratios) + ".\n")
 
 
-def base_spread(reference: Path) -> tuple[ExperimentConfig, str, pd.Series, pd.Series]:
-    """A robustness run's config, its method, and per pre-training seed (one model each) the
-    base model's Avg@n and the method's gain over it."""
-    record = run_record(reference)
-    (exp,) = record["experiments"]
-    cfg, summary, _ = experiment(reference, exp)
-    (method,) = cfg.methods
-    rows = summary[(summary["metric"] == f"avg@{cfg.eval.n_samples}") & (summary["level"] == "all")]
-    rows = rows.set_index(["model", "method"])["mean"]
-    base = pd.Series({m: rows[(m, "base")] for m in cfg.models})
-    gain = pd.Series({m: rows[(m, method)] - rows[(m, "base")] for m in cfg.models})
-    return cfg, method, base, gain
-
-
 @block("robustness")
 def robustness(root: Path) -> str:
     """The base model pre-trained from several seeds, each then GRPO-trained at T = 1.0: the
@@ -287,21 +261,6 @@ def robustness(root: Path) -> str:
             + run_line(record)
         )
     return "\n".join(lines) + "\n"
-
-
-def spread_note(root: Path, run_name: str) -> str:
-    """What a main table's intervals leave out: the spread across pre-training seeds of the
-    base model (its robustness run), or that it is not measured."""
-    reference = root / run_name
-    if not reference.exists():
-        return ("\nThe intervals cover training and sampling seeds of one base model; the spread across "
-                "pre-training seeds is not measured yet (`make robustness`).\n")
-    cfg, method, base, gain = base_spread(reference)
-    return (f"\nThe intervals cover training and sampling seeds of one base model. Across {len(base)} pre-training "
-            f"seeds (Robustness, below) the base model's Avg@{cfg.eval.n_samples} has a std of {base.std():.1f} points "
-            f"and the gain of {cfg.method_label(method)} one of {gain.std():.1f}: rerun from another base model, a row "
-            "can move by more than its interval; differences between methods trained from the same base model are "
-            "what these tables compare.\n")
 
 
 @block("power")

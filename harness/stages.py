@@ -143,6 +143,7 @@ def evaluate_cell(
 def make_tables(cfg: ExperimentConfig, table_name: str, eval_paths: list[Path], tables_dir: Path) -> None:
     """{table}: benchmarks x (Avg@n, Pass@k); {table}_by_level: Avg@n per difficulty level;
     {table}_summary: every aggregate in long form."""
+    from harness.snapshot import spread_note
     from harness.tables import AVERAGE, aggregate, load_cells, wide_table, with_average, write_table
 
     benchmarks = cfg.eval.benchmarks
@@ -159,12 +160,14 @@ def make_tables(cfg: ExperimentConfig, table_name: str, eval_paths: list[Path], 
     labels = {method: cfg.method_label(method) for method in rows}
     main = wide_table(summary, rows, "all", columns, labels)
     title = f"{cfg.name} {table_name}: mean ± std [95% CI] over seeds, %"
-    write_table(main, tables_dir / f"{table_name}.md", tables_dir / f"{table_name}.csv", title)
+    spread = cfg.statistics.base_spread_path()
+    note = "" if spread is None else spread_note(spread, cfg.statistics.base_spread)
+    write_table(main, tables_dir / f"{table_name}.md", tables_dir / f"{table_name}.csv", title, note)
     levels = sorted(lv for lv in summary["level"].unique() if lv != "all")
     by_level = summary[summary["level"] != "all"].assign(benchmark=lambda f: f["benchmark"] + " L" + f["level"], level="all")
     cols = [f"{b} L{lv} Avg@{n}" for b in cfg.eval.benchmarks for lv in levels]
     table = wide_table(by_level, rows, "all", cols, labels) if levels else main.iloc[:0, :3]
     stem = tables_dir / f"{table_name}_by_level"
-    write_table(table, stem.with_suffix(".md"), stem.with_suffix(".csv"), f"{cfg.name} {table_name}: Avg@{n} by level, %")
+    write_table(table, stem.with_suffix(".md"), stem.with_suffix(".csv"), f"{cfg.name} {table_name}: Avg@{n} by level, %", note)
     with atomic_path(tables_dir / f"{table_name}_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)

@@ -79,8 +79,9 @@ def wide_table(
     return table
 
 
-def write_table(frame: pd.DataFrame, md_path: Path, csv_path: Path, title: str) -> None:
+def write_table(frame: pd.DataFrame, md_path: Path, csv_path: Path, title: str, note: str = "") -> None:
+    """The table as Markdown (its title, the table, then `note`) and as CSV."""
     with atomic_path(md_path) as tmp:
-        tmp.write_text(f"# {title}\n\n" + frame.to_markdown(index=False) + "\n")
+        tmp.write_text(f"# {title}\n\n" + frame.to_markdown(index=False) + "\n" + note)
     with atomic_path(csv_path) as tmp:
         frame.to_csv(tmp, index=False)

@@ -61,3 +61,30 @@ def test_main_table_shows_flexible_columns_only_when_the_config_asks(tmp_path):
         table = pd.read_csv(tmp_path / str(asked) / "main.csv")
         assert list(table.columns) == ["model", "method", "label", "arith Avg@4", "arith Pass@4", *extra]
     assert table["arith flexible Avg@4"].tolist() == ["50.0 ± 0.0 [50.0, 50.0]"] * 3
+
+
+def test_every_table_states_the_base_model_spread_of_its_robustness_run(tmp_path):
+    """statistics.base_spread: the std across pre-training seeds (3 base models here: Avg@4 20,
+    24, 28 -> std 4.0; GRPO gains 10, 12, 14 -> std 2.0) closes each Markdown table."""
+    smoke = yaml.safe_load((Path(__file__).parents[1] / "configs" / "smoke.yaml").read_text())
+    robustness = {**smoke, "name": "rob", "models": {f"s{i}": smoke["models"]["tiny-llama"] for i in range(3)},
+                  "methods": {"grpo-t1.0": smoke["methods"]["grpo-t1.0"]}}
+    snapshot = tmp_path / "robustness"
+    (snapshot / "rob" / "tables").mkdir(parents=True)
+    (snapshot / "run.json").write_text(json.dumps({"experiments": {"rob": robustness}}))
+    summary = [(f"s{i}", method, mean) for i, base in enumerate((20.0, 24.0, 28.0))
+               for method, mean in (("base", base), ("grpo-t1.0", base + 10 + 2 * i))]
+    pd.DataFrame([{"model": m, "method": r, "benchmark": "arith", "metric": "avg@4", "level": "all", "mean": v}
+                  for m, r, v in summary]).to_csv(snapshot / "rob" / "tables" / "main_summary.csv", index=False)
+    cell = tmp_path / "cell.json"
+    cell.write_text(json.dumps({"model": "tiny-llama", "method": "base", "seed": 0, "benchmark": "arith",
+                                "metrics": {"avg@4": 0.25, "problems": 3}}))
+    for spread, expected in ((snapshot, "Across 3 pre-training seeds (" + str(snapshot) + ") the base model's Avg@4 "
+                                        "has a std of 4.0 points and the gain of GRPO T = 1.0 one of 2.0"),
+                             (tmp_path / "absent", "the spread across pre-training seeds is not measured yet")):
+        raw = {**smoke, "methods": {}, "statistics": {"base_spread": str(spread)}}
+        out = tmp_path / spread.name
+        make_tables(load_config(raw), "main", [cell], out)
+        for md in ("main.md", "main_by_level.md"):
+            assert expected in (out / md).read_text().split("\n\n")[-1], md
+        assert "seeds" not in (out / "main.csv").read_text()  # the CSV stays a table

@@ -1,6 +1,16 @@
+def base_spread_files(exp):
+    """The robustness run whose spread the tables state (statistics.base_spread): its record and
+    summary, so a regenerated copy rebuilds the tables."""
+    reference = CFGS[exp].statistics.base_spread_path()
+    if reference is None or not reference.exists():
+        return []
+    return [str(reference / "run.json"), *map(str, sorted(reference.glob("*/tables/main_summary.csv")))]
+
+
 rule table:
     input:
-        lambda w: eval_paths(w.exp, CFGS[w.exp].table_rows()[w.table]),
+        evals=lambda w: eval_paths(w.exp, CFGS[w.exp].table_rows()[w.table]),
+        base_spread=lambda w: base_spread_files(w.exp),
     output:
         md=P("table", ext="md"),
         csv=P("table", ext="csv"),

@@ -5,4 +5,4 @@ from harness.stages import make_tables
 
 cfg = experiment(snakemake)
 with snakemake_job(snakemake):
-    make_tables(cfg, snakemake.wildcards.table, [Path(p) for p in snakemake.input], Path(snakemake.output.md).parent)
+    make_tables(cfg, snakemake.wildcards.table, [Path(p) for p in snakemake.input.evals], Path(snakemake.output.md).parent)

@@ -1,0 +1,58 @@
+"""Committed copies of runs (`reference/{run}/`, written by `make readme-numbers` and `make
+robustness`): their run record, each experiment's resolved config and long-form summary, and
+what a robustness run measures, the spread of the base model across pre-training seeds.
+
+The README (harness.readme) and the tables of an experiment whose config names a robustness
+run (`statistics.base_spread`) state that spread beside their intervals with one function, so
+an interval never promises what a rerun from another base model breaks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from harness.config import ExperimentConfig, load_config
+
+
+def run_record(reference: Path) -> dict:
+    return json.loads((reference / "run.json").read_text())
+
+
+def experiment(reference: Path, exp: str) -> tuple[ExperimentConfig, pd.DataFrame, dict]:
+    """An experiment's config as the run resolved it, its long-form summary, and the run record."""
+    record = run_record(reference)
+    if exp not in record["experiments"]:
+        raise ValueError(f"{reference / 'run.json'} has no experiment {exp!r}; it has {sorted(record['experiments'])}")
+    cfg = load_config(record["experiments"][exp])
+    return cfg, pd.read_csv(reference / exp / "tables" / "main_summary.csv", dtype={"level": str}), record
+
+
+def base_spread(reference: Path) -> tuple[ExperimentConfig, str, pd.Series, pd.Series]:
+    """A robustness run's config, its method, and per pre-training seed (one model each) the
+    base model's Avg@n and the method's gain over it."""
+    (exp,) = run_record(reference)["experiments"]
+    cfg, summary, _ = experiment(reference, exp)
+    (method,) = cfg.methods
+    rows = summary[(summary["metric"] == f"avg@{cfg.eval.n_samples}") & (summary["level"] == "all")]
+    rows = rows.set_index(["model", "method"])["mean"]
+    base = pd.Series({m: rows[(m, "base")] for m in cfg.models})
+    gain = pd.Series({m: rows[(m, method)] - rows[(m, "base")] for m in cfg.models})
+    return cfg, method, base, gain
+
+
+def spread_note(reference: Path, where: str) -> str:
+    """What a main table's intervals leave out: the spread across pre-training seeds of the
+    base model, measured by the robustness run `reference` (cited as `where`), or that it is
+    not measured."""
+    if not reference.exists():
+        return ("\nThe intervals cover training and sampling seeds of one base model; the spread across "
+                "pre-training seeds is not measured yet (`make robustness`).\n")
+    cfg, method, base, gain = base_spread(reference)
+    return (f"\nThe intervals cover training and sampling seeds of one base model. Across {len(base)} pre-training "
+            f"seeds ({where}) the base model's Avg@{cfg.eval.n_samples} has a std of {base.std():.1f} points "
+            f"and the gain of {cfg.method_label(method)} one of {gain.std():.1f}: rerun from another base model, a row "
+            "can move by more than its interval; differences between methods trained from the same base model are "
+            "what these tables compare.\n")
