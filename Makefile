@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: setup sandbox-tools browser-tools report-screenshot run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers robustness
+.PHONY: setup sandbox-tools browser-tools report-screenshot run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers readme-bench robustness
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -63,6 +63,9 @@ smollm2: setup      ## a real model offline (about 9 minutes on 2 cores): result
 readme-numbers: setup  ## copy the last run's record and tables into reference/ and regenerate README's numbers
 	$(PY) -m harness.readme --snapshot
 
+readme-bench: setup  ## on a quiet machine: benchmarks/{core,startup,contention}.py into reference/benchmarks/ and README's figures
+	$(PY) -m harness.readme --bench core startup contention
+
 robustness: setup   ## the base model from 5 pre-training seeds per testbed, into reference/robustness-*/ (README: Reproducibility)
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/robustness/arith.yaml
 	$(PY) -m harness.readme --snapshot --as robustness-arith
@@ -85,6 +88,8 @@ bench: setup        ## timing figures (benchmarks/*.py)
 	$(PY) benchmarks/memory.py
 	$(PY) benchmarks/distributed.py
 	$(PY) benchmarks/methods.py
+	$(PY) benchmarks/startup.py
+	$(PY) benchmarks/contention.py
 
 # A headless browser (Debian package chromium) for the report's screenshot only; installed here as
 # root when missing, as sandbox-tools installs bwrap.

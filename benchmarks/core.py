@@ -1,9 +1,11 @@
 """Core timing figures, printed as Markdown (run: `make bench` or `python benchmarks/core.py`).
 
-1. The KV-cache sampler against transformers `generate` on the same model, batch and length
-   (eos suppressed in both so every row generates exactly the same number of tokens).
+1. The KV-cache sampler against transformers `generate` on the same model: with eos suppressed
+   (every row generates exactly the same number of tokens) and on real training rollouts.
 2. A GRPO training-step breakdown on the tiny setting: rollout, scoring, log-prob recompute
    (a no-grad pass) and the policy update (forward + backward + optimizer step).
+3. The update's FLOP rate against the matrix-product peak of one thread, measured in the same
+   run under pinned numerics (the OpenBLAS kernel every job runs) and native ones (MKL).
 
 Uses the pre-trained tiny model of the default pipeline if it exists
 (results/tiny/tiny-llama/base/model), else a random-init model of the same shape.
@@ -12,7 +14,10 @@ Uses the pre-trained tiny model of the default pipeline if it exists
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,39 +27,85 @@ from _common import experiment, parse_args, policy_dir, timed, train_records
 # isort: split
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
+from harness import numerics
 from harness.grpo import group_advantages, old_policy_pass, policy_update
 from harness.modeling import load_policy
-from harness.prompts import prompt_ids
-from harness.sampling.torch_sampler import TorchSampler
+from harness.prompts import prompt_ids, record_prompt_ids
+from harness.sampling.torch_sampler import TorchSampler, left_pad
 from harness.temperature.base import constant
 from harness.train import build_run, rollout_step, score
 
 
-def sampler_vs_generate(model_dir: Path, batch: int, length: int, repeats: int) -> None:
+def sampler_vs_generate(cfg, model_dir: Path, batch: int, length: int, repeats: int) -> None:
+    """Throughput of the two samplers on one model, (a) with eos suppressed, so every row
+    generates exactly `length` tokens, and (b) on real training rollouts: `batch` / G distinct
+    training prompts x G rows, eos kept, up to the training length (finished rows leave our batch;
+    `generate` keeps them, padded, until the longest row ends)."""
     model, tok = load_policy(model_dir)
-    prompt = prompt_ids(tok, "32+0-26-0+9=?")
-    prompts = [prompt] * batch
-    ours = TorchSampler(model, eos_id=-1, pad_id=tok.pad_token_id, generator=torch.Generator().manual_seed(0))
-    ids = torch.tensor(prompts)
+    g = cfg.train.group_size
+    fixed = [prompt_ids(tok, "32+0-26-0+9=?")] * batch
+    real = [record_prompt_ids(tok, r, "chat") for r in train_records(cfg, max(batch // g, 1) * 50)[: max(batch // g, 1)] for _ in range(g)]
+    print(f"\n### Sampler vs transformers generate ({torch.get_num_threads()} thread(s), median of {repeats} after a warm-up)\n")
+    print("| rollouts | rows x new tokens | harness TorchSampler, s | tokens/s | transformers generate, s | tokens/s | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name, prompts, eos, new in (("eos suppressed", fixed, -1, length), ("real (eos kept)", real, tok.eos_token_id, cfg.train.max_new_tokens)):
+        ours = TorchSampler(model, eos_id=eos, pad_id=tok.pad_token_id, generator=torch.Generator().manual_seed(0))
+        ids, mask = left_pad(prompts, tok.pad_token_id)
+        hf_lengths = {"min_new_tokens": new} if eos < 0 else {"eos_token_id": tok.eos_token_id}
 
-    def hf_generate():
-        model.generate(
-            ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
-            max_new_tokens=length, min_new_tokens=length, pad_token_id=tok.pad_token_id,
-        )
+        def hf_generate():
+            torch.manual_seed(0)
+            out = model.generate(ids, attention_mask=mask, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
+                                 max_new_tokens=new, pad_token_id=tok.pad_token_id, **hf_lengths)
+            return int((out[:, ids.shape[1]:] != tok.pad_token_id).sum())
 
-    t_ours = timed(lambda: ours.generate(prompts, constant(1.0), length), repeats)
-    t_hf = timed(hf_generate, repeats)
-    tokens = batch * length
-    print(f"\n### Sampler vs transformers generate ({batch} rows x {length} new tokens, {torch.get_num_threads()} thread(s))\n")
-    print("| sampler | seconds | tokens/s |\n|---|---|---|")
-    print(f"| harness TorchSampler (per-row temperature, log-probs) | {t_ours:.3f} | {tokens / t_ours:,.0f} |")
-    print(f"| transformers generate (sampling) | {t_hf:.3f} | {tokens / t_hf:,.0f} |")
-    print(f"\nratio (ours / generate throughput): {t_hf / t_ours:.2f}")
+        tokens_ours = int(ours.generate(prompts, constant(1.0), new).mask.sum())  # the timed call samples the same sizes
+        tokens_hf = hf_generate()
+        t_ours = timed(lambda: ours.generate(prompts, constant(1.0), new), repeats)
+        t_hf = timed(hf_generate, repeats)
+        print(f"| {name} | {len(prompts)} x {new} | {t_ours:.3f} | {tokens_ours / t_ours:,.0f} | {t_hf:.3f} | "
+              f"{tokens_hf / t_hf:,.0f} | {(tokens_ours / t_ours) / (tokens_hf / t_hf):.2f} |")
+    print("\nratio: our tokens/s over generate's (both count the tokens each sampled up to its eos).")
 
 
-def train_step_breakdown(cfg, model_dir: Path, steps: int) -> None:
+PEAK_SNIPPET = """
+import sys, time
+import harness, torch
+from harness import numerics
+numerics.configure(1)
+n, repeats, library = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+a, b = torch.randn(n, n), torch.randn(n, n)
+product = torch.mm if library == "torch" else lambda x, y: x.numpy() @ y.numpy()
+product(a, b)
+times = []
+for _ in range(repeats):
+    start = time.perf_counter()
+    product(a, b)
+    times.append(time.perf_counter() - start)
+print(2 * n**3 / min(times) / 1e9)
+"""
+
+
+PEAKS = {  # (numerics mode, library): what the row measures
+    ("pinned", "torch"): "pinned numerics: OpenBLAS's Haswell kernel (AVX2), what every job runs",
+    ("native", "torch"): "native numerics: torch's own product (MKL)",
+    ("native", "numpy"): "native numerics: numpy's OpenBLAS with the kernel it picks for this CPU",
+}
+
+
+def matmul_peak(mode: str, library: str, n: int, repeats: int) -> float:
+    """GFLOP/s of one thread on an (n, n) float32 product, best of `repeats`, in a fresh process
+    under `mode` numerics, through torch.mm or numpy's matmul."""
+    env = ({k: v for k, v in os.environ.items() if k not in numerics.PINNED_ENVIRONMENT}
+           | {numerics.MODE_VARIABLE: mode, "OPENBLAS_NUM_THREADS": "1"})  # one thread, whichever kernel
+    out = subprocess.run([sys.executable, "-c", PEAK_SNIPPET, str(n), str(repeats), library], env=env, check=True,
+                         capture_output=True, text=True)
+    return float(out.stdout.split()[-1])
+
+
+def train_step_breakdown(cfg, model_dir: Path, steps: int, peak_n: int) -> None:
     run = build_run(model_dir, train_records(cfg, 5000), {"controller": "fixed", "temperature": 1.0}, cfg.train, seed=0)
     parts: dict[str, list[float]] = {"rollout": [], "score": [], "log-prob recompute (no grad)": [], "update (fwd + bwd + step)": []}
     micro = cfg.train.micro_batch_size or 10**9
@@ -73,6 +124,9 @@ def train_step_breakdown(cfg, model_dir: Path, steps: int) -> None:
         if step > 0:  # step 0 warms up (worker start, allocator)
             for key, dt in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                 parts[key].append(dt)
+    with FlopCounterMode(display=False) as flops:  # one more update, counted (products and attention, fwd + bwd)
+        policy_update(run.policy, run.optimizer, run.scheduler, rollout, advantages, old, None, cfg.train, run.update_generator)
+    update_gflops = flops.get_total_flops() / 1e9
     total = sum(statistics.mean(v) for v in parts.values())
     print(f"\n### GRPO step breakdown ({cfg.train.prompts_per_step} prompts x {cfg.train.group_size} rollouts, "
           f"micro-batch {cfg.train.micro_batch_size}, {torch.get_num_threads()} thread(s), mean of {steps} steps)\n")
@@ -80,6 +134,14 @@ def train_step_breakdown(cfg, model_dir: Path, steps: int) -> None:
     for key, values in parts.items():
         print(f"| {key} | {statistics.mean(values):.3f} | {statistics.mean(values) / total:.0%} |")
     print(f"| total | {total:.3f} | |")
+    achieved = update_gflops / statistics.mean(parts["update (fwd + bwd + step)"])
+    peaks = {what: matmul_peak(mode, library, peak_n, 5) for (mode, library), what in PEAKS.items()}
+    print(f"\n### Update (forward + backward + step) against the CPU's matrix-product peak ({update_gflops:.2f} GFLOP per update)\n")
+    print(f"| peak measured in this run (1 thread, {peak_n} x {peak_n} float32 product) | GFLOP/s | update's share of it |")
+    print("|---|---|---|")
+    for what, peak in peaks.items():
+        print(f"| {what} | {peak:.1f} | {achieved / peak:.0%} |")
+    print(f"\nThe update achieves {achieved:.1f} GFLOP/s ({numerics.mode()} numerics); FLOPs counted by torch.utils.flop_counter.")
     print("\nThe trainer skips the recompute pass when each batch gets one optimizer step (the update's own forward is then theta_old).")
 
 
@@ -89,12 +151,13 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=48)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10)
-    args = parse_args(parser, {"batch": 4, "length": 8, "repeats": 1, "steps": 1})
+    parser.add_argument("--peak-n", type=int, default=1024, help="size of the square product that measures the peak")
+    args = parse_args(parser, {"batch": 4, "length": 8, "repeats": 1, "steps": 1, "peak_n": 128})
     cfg = experiment(args.smoke)
     model_dir = policy_dir(cfg)
     print(f"model: {model_dir}")
-    sampler_vs_generate(model_dir, args.batch, args.length, args.repeats)
-    train_step_breakdown(cfg, model_dir, args.steps)
+    sampler_vs_generate(cfg, model_dir, args.batch, args.length, args.repeats)
+    train_step_breakdown(cfg, model_dir, args.steps, args.peak_n)
 
 
 if __name__ == "__main__":

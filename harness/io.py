@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,11 @@ def fingerprint_files(directory: Path, skip: Iterable[str] = ()) -> str:
 def fingerprint_json(value: Any) -> str:
     """sha256 of a JSON-serialisable value, independent of dict order."""
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def iso_time(seconds: float) -> str:
+    """A time stamp (seconds since the epoch) in UTC, to the second."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
 def git_revision() -> str:

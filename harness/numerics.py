@@ -59,6 +59,9 @@ PINNED_ENVIRONMENT = {
     "OPENBLAS_CORETYPE": "Haswell",
     "OPENBLAS_NUM_THREADS": "1",
 }
+# Caps a user may set to emulate an older CPU (each library's dispatch held below what the CPU
+# has): not set by the pin, recorded in provenance when set (README: Reproducibility).
+DISPATCH_CAPS = ("MKL_ENABLE_INSTRUCTIONS", "GLIBC_TUNABLES", "NPY_DISABLE_CPU_FEATURES")
 JOB_THREADS = 1  # torch threads of every job under pinned numerics
 EXPECTED_CAPABILITY = "AVX2"
 PINNED_MATMUL = f"openblas-{PINNED_ENVIRONMENT['OPENBLAS_CORETYPE']}"  # what `configure` routes matrix products to
@@ -148,7 +151,7 @@ def state() -> dict[str, Any]:
 
     return {
         "mode": mode(),
-        "environment": {k: os.environ.get(k) for k in (*PINNED_ENVIRONMENT, "MKL_ENABLE_INSTRUCTIONS")},
+        "environment": {k: os.environ.get(k) for k in (*PINNED_ENVIRONMENT, *DISPATCH_CAPS)},
         "aten_capability": torch.backends.cpu.get_cpu_capability(),
         "mkl_branch": mkl_branch(),
         "matmul": matmul_kernel(),

@@ -20,18 +20,24 @@ import argparse
 import json
 import re
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from harness import numerics
 from harness.comparisons import fixed_temperature
 from harness.config import REPO_ROOT, ExperimentConfig, load_config
+from harness.io import git_revision, iso_time, write_json
 from harness.snapshot import base_spread, experiment, run_record, spread_note
 from harness.tables import format_cell
 
 REFERENCE = REPO_ROOT / "reference"  # one directory per run: default (make run), robustness
 DEFAULT = "default"
+EMULATED = "emulated-cpu"  # make run again, under an emulated older CPU (README: Reproducibility)
 ROBUSTNESS = {"robustness-arith": "arithmetic", "robustness-countdown": "Countdown"}  # run -> testbed
 STD_BAR = 1.0  # points: the most a base model's Avg@n and the GRPO gain may vary across pre-training seeds
 README = REPO_ROOT / "README.md"
@@ -39,6 +45,7 @@ MARKER = re.compile(r"(<!-- numbers:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /n
 LOGS = REPO_ROOT / "logs"
 TABLE_FILES = ("main.csv", "main_summary.csv", "main_by_level.csv", "comparisons.csv")
 FIGURES = ("reward.png", "entropy.png")  # training curves of every method, per model
+BENCHMARKS = ("core", "startup", "contention")  # benchmarks/*.py whose figures the README shows (make readme-bench)
 BAR = 3.0  # points: the fixed-temperature sweep's spread that shows temperature matters (issue: Countdown testbed)
 
 Block = Callable[[Path], str]
@@ -63,17 +70,31 @@ def value(summary: pd.DataFrame, method: str, metric: str, level: str = "all") -
     return rows.iloc[0]
 
 
+def machine(state: dict, threads: int) -> str:
+    """The CPU and the numerics a run or benchmark had, from its `harness.numerics.state()`."""
+    cpu = state["cpu"]
+    matmul = f"matrix products {state['matmul']}, " if "matmul" in state else ""  # recorded since the OpenBLAS pin
+    kernels = (f"pinned numerics (ATen {state['aten_capability']}, {matmul}MKL {state['mkl_branch']}), {threads} thread per job"
+               if state["mode"] == "pinned" else f"native numerics (ATen {state['aten_capability']})")
+    return f"{cpu['model']} ({', '.join(cpu['flags'])}), {kernels}"
+
+
+def revision(git_revision: str) -> str:
+    """A commit's short hash, marked when the working tree had changes beyond it."""
+    return git_revision[:10] + ("+dirty" if git_revision.endswith("+dirty") else "")
+
+
+def duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds} s"
+
+
 def run_line(record: dict) -> str:
     n = record["numerics"]
-    cpu = n["cpu"]
-    matmul = f"matrix products {n['matmul']}, " if "matmul" in n else ""  # recorded since the OpenBLAS pin
-    kernels = (f"pinned numerics (ATen {n['aten_capability']}, {matmul}MKL {n['mkl_branch']}), {n['job_threads']} thread per job"
-               if n["mode"] == "pinned" else f"native numerics (ATen {n['aten_capability']})")
-    minutes, seconds = divmod(round(record["wall_seconds"]), 60)
     scope = "from scratch" if record["from_scratch"] else "resumed"
     command = " ".join(["snakemake", *record["command"][1:]])
-    return (f"`{command}` at revision `{record['git_revision'][:10]}`, {record['finished'][:10]}: {cpu['model']} "
-            f"({', '.join(cpu['flags'])}), {kernels}; {minutes} min {seconds} s {scope} "
+    return (f"`{command}` at revision `{revision(record['git_revision'])}`, {record['finished'][:10]}: "
+            f"{machine(n, n['job_threads'])}; {duration(record['wall_seconds'])} {scope} "
             f"({record['models_trained']} models trained, {record['cells_evaluated']} cells evaluated).")
 
 
@@ -263,6 +284,20 @@ def robustness(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+@block("emulated-cpu")
+def emulated_cpu(root: Path) -> str:
+    """The default grid run a second time under an emulated older CPU (`reference/emulated-cpu`):
+    which of its table files equal the reference run's byte for byte."""
+    reference, other = root / DEFAULT, root / EMULATED
+    files = sorted(p.relative_to(reference) for p in reference.glob("*/tables/*"))
+    differ = [str(f) for f in files if not (other / f).exists() or (other / f).read_bytes() != (reference / f).read_bytes()]
+    record = run_record(other)
+    caps = ", ".join(f"{k}={v}" for k, v in record["numerics"]["environment"].items() if k in numerics.DISPATCH_CAPS and v)
+    same = f"all {len(files)} table files are byte-identical to the reference run's" if not differ else (
+        f"{len(differ)} of {len(files)} table files differ from the reference run's: {', '.join(differ)}")
+    return run_line(record) + f" Set: {caps or 'no dispatch cap'}; {same}.\n"
+
+
 @block("power")
 def power(root: Path) -> str:
     """What each testbed can resolve: the minimum detectable difference of Avg@n against the best
@@ -350,6 +385,37 @@ def job_times(logs: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kind", "model", "method", "seed", "job", "wall_s", "cpu_s"])
 
 
+# ---------------------------------------------------------------- benchmark figures
+
+
+def record_benchmark(script: Path, out: Path) -> dict:
+    """Run a benchmark script (it pins the numerics of a pipeline job itself) and keep what it
+    printed with the machine, numerics, revision and wall time: `out` (JSON), written atomically."""
+    numerics.configure(1)  # what the script's parse_args sets up (1 thread): state() then describes its process
+    start = time.time()
+    printed = subprocess.run([sys.executable, str(script)], check=True, capture_output=True, text=True,
+                             cwd=script.parent).stdout
+    record = {"command": f"python benchmarks/{script.name}", "git_revision": git_revision(), "finished": iso_time(time.time()),
+              "wall_seconds": time.time() - start, "numerics": numerics.state(), "output": printed}
+    write_json(out, record)
+    return record
+
+
+def benchmark_block(record: dict) -> str:
+    """A benchmark's printed Markdown (its headings one level down, the model path dropped)
+    under the line that says where and when it ran."""
+    lines = [line.replace("### ", "#### ", 1) if line.startswith("### ") else line
+             for line in record["output"].strip().splitlines() if not line.startswith("model: ")]
+    n = record["numerics"]
+    head = (f"`{record['command']}` at revision `{revision(record['git_revision'])}`, {record['finished'][:10]}: "
+            f"{machine(n, n['torch_threads'])}; {duration(record['wall_seconds'])}.")
+    return head + "\n" + "\n".join(lines).strip("\n") + "\n"
+
+
+for _name in BENCHMARKS:
+    block(f"bench-{_name}")(lambda root, name=_name: benchmark_block(json.loads((root / "benchmarks" / f"{name}.json").read_text())))
+
+
 # ---------------------------------------------------------------- snapshot, render, rewrite
 
 
@@ -402,13 +468,19 @@ def main(argv: list[str] | None = None) -> None:
                         help="first copy the last run's record, tables and job times (results/, logs/) into reference/")
     parser.add_argument("--run-dir", type=Path, default=REPO_ROOT,
                         help="the checkout whose results/ and logs/ --snapshot copies (default: this one)")
-    parser.add_argument("--as", dest="run", choices=(DEFAULT, *ROBUSTNESS), default=DEFAULT,
-                        help=f"which reference run the snapshot replaces: {DEFAULT} (make run) or one of "
-                             f"{', '.join(ROBUSTNESS)} (configs/robustness/*.yaml, README: Reproducibility)")
+    parser.add_argument("--as", dest="run", choices=(DEFAULT, EMULATED, *ROBUSTNESS), default=DEFAULT,
+                        help=f"which reference run the snapshot replaces: {DEFAULT} (make run), {EMULATED} (make run "
+                             f"under an emulated older CPU) or one of {', '.join(ROBUSTNESS)} (configs/robustness/*.yaml); "
+                             "README: Reproducibility")
+    parser.add_argument("--bench", nargs="+", choices=BENCHMARKS, default=[],
+                        help="first run these benchmarks (benchmarks/NAME.py) and keep their figures in reference/benchmarks/")
     parser.add_argument("--check", action="store_true", help="only check that README.md is up to date")
     args = parser.parse_args(argv)
     if args.snapshot:
         snapshot(args.run_dir / "results", REFERENCE / args.run, args.run_dir / "logs")
+    for name in args.bench:
+        print(f"benchmarks/{name}.py ...", flush=True)
+        record_benchmark(REPO_ROOT / "benchmarks" / f"{name}.py", REFERENCE / "benchmarks" / f"{name}.json")
     text = README.read_text()
     new = rewrite(text, render(text))
     if args.check:

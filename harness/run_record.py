@@ -9,15 +9,10 @@ the previous record in place.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import numerics
-from harness.io import git_revision, write_json
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+from harness.io import git_revision, iso_time, write_json
 
 
 def newer(paths: list[Path], since: float) -> int:
@@ -36,8 +31,8 @@ def write_run_record(out: Path, started: float, cores: int, command: list[str], 
         return None
     state = numerics.state()
     record = {
-        "started": _iso(started),
-        "finished": _iso(finished),
+        "started": iso_time(started),
+        "finished": iso_time(finished),
         "wall_seconds": round(finished - started, 1),
         "command": command,
         "cores": cores,

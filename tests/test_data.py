@@ -44,6 +44,16 @@ def test_demonstration_mixes_direct_and_worked_styles():
     assert styles.count(r"\boxed{7}") / 2000 == pytest.approx(0.6, abs=0.04)
 
 
+def test_guessed_direct_answers_are_any_value_but_the_answer():
+    record = {"problem": "3+4=?", "solution": r"3+4=7 \boxed{7}", "answer": "7"}
+    rng = random.Random(0)
+    cfg = ArithConfig(direct_rate=0.5, direct_answer="guess")
+    styles = [demonstration(record, rng, cfg) for _ in range(4000)]
+    guesses = [int(s.removeprefix(r"\boxed{").removesuffix("}")) for s in styles if s != record["solution"]]
+    assert set(guesses) == set(range(100)) - {7}  # every value of [0, 99] but the answer
+    assert len(guesses) / 4000 == pytest.approx(0.5, abs=0.03)
+
+
 def test_tokenizer_round_trips_next_to_a_model(tmp_path, splits):
     """Saved beside a Llama config, AutoTokenizer must give back our tokenizer unchanged."""
     tok = build_tokenizer(f"{r['problem']} {r['solution']}" for r in splits["train"])

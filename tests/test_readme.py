@@ -5,6 +5,7 @@ are refused, and the snapshot copies a run's record, tables and job times."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -78,3 +79,39 @@ def test_snapshot_copies_record_tables_curves_and_job_times(tmp_path: Path):
     assert curves.columns.tolist() == ["model", "method", "seed", "step", "reward", "entropy", "response_length"]
     assert curves["method"].unique().tolist() == ["grpo-t1.0"] and curves["reward"].tolist() == [0.0, 0.1, 0.2, 1.0, 1.1, 1.2]
     assert (reference / "smoke" / "figures" / "tiny-llama" / "entropy.png").read_bytes() == b"png"
+
+
+def test_a_benchmark_is_recorded_with_its_machine_and_rendered_as_its_block(tmp_path: Path):
+    script = tmp_path / "bench.py"
+    script.write_text('print("model: /somewhere")\nprint("\\n### Figures (1 thread)\\n")\nprint("| a | b |\\n|---|---|\\n| 1 | 2 |")\n')
+    record = readme.record_benchmark(script, tmp_path / "reference" / "benchmarks" / "bench.json")
+    assert json.loads((tmp_path / "reference" / "benchmarks" / "bench.json").read_text()) == record
+    assert record["numerics"]["mode"] == "pinned" and record["numerics"]["torch_threads"] == 1
+    head, *body = readme.benchmark_block(record).splitlines()
+    assert head.startswith(f"`python benchmarks/bench.py` at revision `{readme.revision(record['git_revision'])}`, {record['finished'][:10]}: ")
+    assert "pinned numerics" in head and "1 thread per job" in head and re.search(r"; 0 min \d+ s\.$", head)
+    assert body == ["#### Figures (1 thread)", "", "| a | b |", "|---|---|", "| 1 | 2 |"]
+
+
+def test_the_emulated_cpu_block_compares_every_table_file(tmp_path: Path):
+    numerics = {"mode": "pinned", "job_threads": 1, "aten_capability": "AVX2", "mkl_branch": "COMPATIBLE", "matmul": "openblas-Haswell",
+                "cpu": {"model": "Some CPU", "flags": ["avx2"]}, "environment": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "OMP_NUM_THREADS": "1"}}
+    record = {"command": ["snakemake", "--cores", "2"], "git_revision": "0123456789abcdef", "finished": "2026-12-02T04:00:00+00:00",
+              "wall_seconds": 125.0, "from_scratch": True, "models_trained": 2, "cells_evaluated": 2,
+              "experiments": {"tiny": {}}, "numerics": numerics}
+    for run in (readme.DEFAULT, readme.EMULATED):
+        (tmp_path / run / "tiny" / "tables").mkdir(parents=True)
+        (tmp_path / run / "run.json").write_text(json.dumps(record))
+        (tmp_path / run / "tiny" / "tables" / "main.csv").write_text("a\n")
+        (tmp_path / run / "tiny" / "tables" / "comparisons.csv").write_text("c\n")
+    text = readme.emulated_cpu(tmp_path)
+    assert text.startswith("`snakemake --cores 2` at revision `0123456789`, 2026-12-02: Some CPU (avx2), pinned numerics")
+    assert text.endswith("2 min 5 s from scratch (2 models trained, 2 cells evaluated). "
+                         "Set: MKL_ENABLE_INSTRUCTIONS=AVX2; all 2 table files are byte-identical to the reference run's.\n")
+    (tmp_path / readme.EMULATED / "tiny" / "tables" / "main.csv").write_text("b\n")
+    assert "1 of 2 table files differ from the reference run's: tiny/tables/main.csv." in readme.emulated_cpu(tmp_path)
+
+
+def test_a_revision_shows_its_short_hash_and_whether_the_tree_had_changes():
+    assert readme.revision("0123456789abcdef0123") == "0123456789"
+    assert readme.revision("0123456789abcdef0123+dirty") == "0123456789+dirty"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -36,6 +36,9 @@ class ArithConfig(Section):
     term_max: int = Field(9, description="other terms drawn from [0, term_max] (at most 49)")
     direct_rate: float = Field(
         0.6, ge=0, le=1, description="share of pre-training demonstrations that state only the final answer"
+    )
+    direct_answer: Literal["answer", "guess"] = Field(
+        "answer", description="what a direct demonstration states: the answer, or a guess (a random value, never the answer)"
     )
 
 
@@ -147,7 +150,16 @@ def demonstration(record: dict, rng: random.Random, cfg: ArithConfig) -> str:
     """The solution a base model is pre-trained on: the worked chain, or with probability
     `direct_rate` only the final answer. A tiny model answers short problems well either way
     but long ones only by working them out, so the base model's choice of style is a global,
-    learnable decision that RL can improve, most on the hardest levels."""
+    learnable decision that RL can improve, most on the hardest levels.
+
+    With `direct_answer: guess` a direct demonstration states a random value in [0, MAX_VALUE]
+    other than the answer: answering without working is then right by chance only, so the base
+    model's skill is set by how often it works a problem out (direct_rate, a property of the data)
+    and how well, not by how much arithmetic a tiny model happens to do in its head (which varies
+    with its pre-training seed: README, Reproducibility)."""
     if rng.random() < cfg.direct_rate:
-        return f"\\boxed{{{record['answer']}}}"
+        answer = int(record["answer"])
+        if cfg.direct_answer == "guess":
+            answer = rng.choice([g for g in range(MAX_VALUE + 1) if g != answer])
+        return f"\\boxed{{{answer}}}"
     return record["solution"]
