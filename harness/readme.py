@@ -388,14 +388,15 @@ def job_times(logs: Path) -> pd.DataFrame:
 # ---------------------------------------------------------------- benchmark figures
 
 
-def record_benchmark(script: Path, out: Path) -> dict:
+def record_benchmark(script: Path, out: Path, revision: str) -> dict:
     """Run a benchmark script (it pins the numerics of a pipeline job itself) and keep what it
-    printed with the machine, numerics, revision and wall time: `out` (JSON), written atomically."""
+    printed with the machine, numerics, `revision` (of the code it ran, taken before any record
+    is written) and wall time: `out` (JSON), written atomically."""
     numerics.configure(1)  # what the script's parse_args sets up (1 thread): state() then describes its process
     start = time.time()
     printed = subprocess.run([sys.executable, str(script)], check=True, capture_output=True, text=True,
                              cwd=script.parent).stdout
-    record = {"command": f"python benchmarks/{script.name}", "git_revision": git_revision(), "finished": iso_time(time.time()),
+    record = {"command": f"python benchmarks/{script.name}", "git_revision": revision, "finished": iso_time(time.time()),
               "wall_seconds": time.time() - start, "numerics": numerics.state(), "output": printed}
     write_json(out, record)
     return record
@@ -478,9 +479,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.snapshot:
         snapshot(args.run_dir / "results", REFERENCE / args.run, args.run_dir / "logs")
+    code = git_revision()  # before the records below make the tree differ from it
     for name in args.bench:
         print(f"benchmarks/{name}.py ...", flush=True)
-        record_benchmark(REPO_ROOT / "benchmarks" / f"{name}.py", REFERENCE / "benchmarks" / f"{name}.json")
+        record_benchmark(REPO_ROOT / "benchmarks" / f"{name}.py", REFERENCE / "benchmarks" / f"{name}.json", code)
     text = README.read_text()
     new = rewrite(text, render(text))
     if args.check:
