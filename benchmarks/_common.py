@@ -9,6 +9,7 @@ to temporary directories.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -38,6 +39,12 @@ def parse_args(parser: argparse.ArgumentParser, smoke: dict[str, Any], threads: 
         vars(args).update(smoke)
     numerics.configure(args.threads)
     return args
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of a child process that must import this checkout's harness (with the
+    pinned variables this process set, as a pipeline job inherits them)."""
+    return os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
 
 
 def experiment(smoke: bool) -> ExperimentConfig:

@@ -17,17 +17,16 @@ import sys
 import time
 
 # first: _common imports harness, which pins the numerics before torch loads
-from _common import REPO, experiment, parse_args
+from _common import REPO, child_environment, experiment, parse_args
 
 HOG = "while True: pass"
 
 
 def job_seconds(steps: int, smoke: bool) -> float:
     """Wall seconds of a fresh job process that runs `steps` GRPO steps (start-up included)."""
-    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     command = [sys.executable, __file__, "--worker", "--steps", str(steps), *(["--smoke"] if smoke else [])]
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, capture_output=True, cwd=REPO / "benchmarks")
+    subprocess.run(command, env=child_environment(), check=True, capture_output=True, cwd=REPO / "benchmarks")
     return time.perf_counter() - start
 
 

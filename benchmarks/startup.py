@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import statistics
 import subprocess
 import sys
 import time
 
 # first: _common imports harness, which pins the numerics before torch loads
-from _common import REPO, parse_args
+from _common import REPO, child_environment, parse_args
 
 from harness import numerics
 
@@ -36,11 +35,10 @@ LAYERS = {  # cumulative imports, as a job script takes them
 def import_seconds(statement: str, repeats: int) -> float:
     """Median wall seconds of a fresh interpreter that runs `statement` and exits, with the
     environment a job inherits (pinned variables included: they are set before its imports)."""
-    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", statement], env=env, check=True)
+        subprocess.run([sys.executable, "-c", statement], env=child_environment(), check=True)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
