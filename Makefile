@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: setup sandbox-tools browser-tools report-screenshot run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers readme-bench robustness
+.PHONY: setup sandbox-tools browser-tools report-screenshot run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers readme-bench robustness gpu-wheels gpu-check
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -74,6 +74,19 @@ robustness: setup   ## the base model from 5 pre-training seeds per testbed, int
 
 test: setup         ## the test suite
 	$(VENV)/bin/pytest -n 2 -q
+
+# The prepared GPU check (scripts/gpu_check.py; README: On a GPU box or a cluster). gpu-wheels runs
+# where PyPI is reachable and downloads, as Python 3.12 manylinux wheels, what a bare GPU machine
+# lacks (wheels/gpu/, not in git); gpu-check runs on the GPU machine with its own python3.
+GPU_OUT ?= results/gpu-check
+
+gpu-wheels:         ## wheels/gpu/: the packages the GPU check installs offline
+	python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
+	  --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
+	  --dest wheels/gpu -r scripts/gpu-requirements.txt
+
+gpu-check:          ## on a GPU machine: tests, training, FSDP and scale figures on CUDA, into $(GPU_OUT)/
+	python3 scripts/gpu_check.py --out $(GPU_OUT)
 
 test-vllm: vllm-env  ## the vLLM sampler on a real (CPU) engine: tests/test_vllm.py
 	VLLM_CPU_OMP_THREADS_BIND=nobind $(VVENV)/bin/pytest -q -p no:cacheprovider tests/test_vllm.py

@@ -123,7 +123,9 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
 
 
 def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """The checkpoint's weights and trainer state."""
+    """The checkpoint's weights and trainer state, on the CPU whatever device saved them (each
+    part is moved to the device of what it is loaded into), so a run resumes on any device."""
     from safetensors.torch import load_file
 
-    return load_file(Path(path) / "model.safetensors"), torch.load(Path(path) / STATE_FILE, weights_only=False)
+    state = torch.load(Path(path) / STATE_FILE, weights_only=False, map_location="cpu")
+    return load_file(Path(path) / "model.safetensors", device="cpu"), state

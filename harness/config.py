@@ -132,13 +132,15 @@ def positive_temperature(value: str | float, word: str, meaning: str) -> str | f
 
 
 Sampler = Literal["torch", "vllm"]
+Device = Literal["auto", "cpu", "cuda"]
+DEVICE_HELP = "where the policy runs: auto (this process's GPU if torch sees one, else the CPU), cpu or cuda"
 SAMPLER_HELP = "torch: the KV-cache loop of harness.sampling.torch_sampler (every method); vllm: a vLLM engine (not IntroLLM)"
 
 
 # How a training run executes, not what it computes: a checkpoint resumes under another
-# checkpoint period or number of processes (harness.distributed), so these fields are left out
+# checkpoint period, number of processes or device (harness.distributed), so these fields are left out
 # wherever two runs are told apart (checkpoint keys, the results path of a by-hand override).
-EXECUTION_FIELDS = frozenset({"save_every", "keep_checkpoints", "processes", "parallel"})
+EXECUTION_FIELDS = frozenset({"save_every", "keep_checkpoints", "processes", "parallel", "device"})
 
 
 class TrainConfig(Section):
@@ -185,6 +187,7 @@ class TrainConfig(Section):
         "launched by torchrun / accelerate launch; prompts_per_step must divide evenly among them",
     )
     parallel: Literal["ddp", "fsdp"] = Field("ddp", description="how several processes share the policy: DDP or FSDP2")
+    device: Device = Field("auto", description=DEVICE_HELP)
     save_every: int = Field(50, gt=0, description="checkpoint period in steps")
     keep_checkpoints: int = Field(1, ge=1)
     reward_timeout: float = Field(5.0, gt=0, description="seconds per math-verify check or program run")
@@ -229,6 +232,7 @@ class EvalConfig(Section):
     )
     sampler: Sampler = Field("torch", description=SAMPLER_HELP)
     vllm: VllmConfig = VllmConfig()
+    device: Device = Field("auto", description=DEVICE_HELP)
     engine: Literal["native", "lm_eval"] = Field(
         "native", description="native: the harness's loop; lm_eval: the same sampler and scorers driven by lm-eval"
     )

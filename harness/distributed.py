@@ -35,7 +35,21 @@ from torch.distributed.checkpoint.state_dict import (
 )
 
 ParallelKind = Literal["ddp", "fsdp"]
+DeviceType = Literal["cpu", "cuda"]
 T = TypeVar("T")
+
+
+def resolve_device(requested: str, where: str) -> DeviceType:
+    """The device type a config's `device` (auto | cpu | cuda) means in this process: auto is a
+    GPU where torch sees one, else the CPU. Asking for cuda without a GPU is an error naming
+    the field, not a silent run on the CPU."""
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested not in ("cpu", "cuda"):
+        raise ValueError(f"{where}: {requested!r} is not a device; allowed: auto, cpu, cuda")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{where}: cuda, but torch {torch.__version__} sees no GPU in this process; allowed: auto, cpu, cuda")
+    return requested  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,8 @@ class Parallel:
     rank: int = 0
     world: int = 1
     kind: ParallelKind = "ddp"
+    device_type: DeviceType = "cpu"
+    grouped: bool = False  # launched into a process group (torchrun, even with one process): the policy is wrapped
 
     @property
     def is_main(self) -> bool:
@@ -52,8 +68,8 @@ class Parallel:
 
     @property
     def device(self) -> torch.device:
-        """This rank's GPU where there is one (see `init`), else the CPU."""
-        return torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
+        """Where this rank's policy lives: its GPU (set by `init`) or the CPU."""
+        return torch.device("cuda", torch.cuda.current_device()) if self.device_type == "cuda" else torch.device("cpu")
 
     def share(self, n: int, what: str) -> slice:
         """This rank's contiguous share of n items (n must divide evenly)."""
@@ -70,7 +86,7 @@ class Parallel:
         return self._reduce(value, dist.ReduceOp.MAX)
 
     def _reduce(self, value: Tensor | float, op: dist.ReduceOp) -> Tensor:
-        out = torch.as_tensor(value, dtype=torch.float64).clone()
+        out = torch.as_tensor(value, dtype=torch.float64, device="cpu").clone()
         if self.world == 1:
             return out
         out = out.to(self.device)
@@ -89,22 +105,24 @@ class Parallel:
 SINGLE = Parallel()
 
 
-def init(kind: ParallelKind) -> Parallel:
-    """Join the process group the launcher described in the environment, if any."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world == 1:
-        return Parallel(kind=kind)
+def init(kind: ParallelKind, device: str = "auto") -> Parallel:
+    """Join the process group the launcher described in the environment, if any, on `device`
+    (train.device: auto | cpu | cuda): NCCL and one GPU per local rank on cuda, gloo on the CPU."""
+    device_type = resolve_device(device, "train.device")
+    if device_type == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    if "WORLD_SIZE" not in os.environ:  # not launched: one process, the policy unwrapped
+        return Parallel(kind=kind, device_type=device_type)
     if not dist.is_initialized():
-        if torch.cuda.is_available():
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return Parallel(dist.get_rank(), dist.get_world_size(), kind)
+        dist.init_process_group("nccl" if device_type == "cuda" else "gloo")
+    return Parallel(dist.get_rank(), dist.get_world_size(), kind, device_type, grouped=True)
 
 
 def wrap(module: nn.Module, model: nn.Module, par: Parallel) -> nn.Module:
-    """`module` (which owns `model`) for training on `par`: as is on one process, else DDP, or
-    FSDP2 with each of the model's transformer blocks (`_no_split_modules`) a shard unit."""
-    if par.world == 1:
+    """`module` (which owns `model`) for training on `par`: as is outside a process group, else
+    DDP, or FSDP2 with each of the model's transformer blocks (`_no_split_modules`) a shard unit
+    (also with one process under torchrun, e.g. to check FSDP on one GPU)."""
+    if not par.grouped:
         return module
     if par.kind == "ddp":
         devices = [par.device.index] if par.device.type == "cuda" else None
@@ -128,7 +146,7 @@ def with_full_parameters(policy: nn.Module, par: Parallel, fn: Callable[..., T],
     ranks decode different numbers of steps (their rows finish at different times), so no
     collective may run per step. It runs inside the root's registered forward method
     (`ResponseLogprobs.call`), which FSDP needs to have seen before any block's forward."""
-    if par.world == 1 or par.kind == "ddp":
+    if not par.grouped or par.kind == "ddp":
         return fn(*args, **kwargs)
     from torch.distributed.fsdp import FSDPModule
 
@@ -171,7 +189,7 @@ def full_state(
 def model_weights(module: nn.Module, model: nn.Module, par: Parallel) -> dict[str, Tensor]:
     """The full weights of `model` on every rank (for an inference engine each rank holds):
     gathered from the shards under FSDP (a collective), the local replica otherwise."""
-    if par.world == 1 or par.kind == "ddp":
+    if not par.grouped or par.kind == "ddp":
         return model.state_dict()
     weights = get_model_state_dict(module, options=StateDictOptions(full_state_dict=True))
     return {k.removeprefix("model."): v for k, v in weights.items()}

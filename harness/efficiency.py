@@ -42,7 +42,7 @@ def efficiency_table(model_dir: Path, method: dict, contexts: list[int], new_tok
     head = build_controller(method, ctx)  # a controller with a `head` module (IntroLLM)
     head_params = count_parameters(head.head)
     base_params = count_parameters(model)
-    sampler = TorchSampler(model, eos_id=-1, pad_id=0, generator=torch.Generator().manual_seed(0))  # -1: never eos
+    sampler = TorchSampler(model, eos_id=-1, pad_id=0, generator=torch.Generator(device="cpu").manual_seed(0))  # -1: never eos
     rows = []
     for name, policy_fn, extra in (("default sampling", lambda: constant(1.0), 0), ("temperature head", head.eval_policy, head_params)):
         row: dict[str, object] = {"method": name, "parameters": base_params + extra,

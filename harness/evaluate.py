@@ -34,14 +34,17 @@ class Generation:
     temperatures: tuple[float, ...] = ()  # per token, kept only when they vary within the response
 
 
-def eval_policy(cfg: ExperimentConfig, method: str, model_dir: Path, hidden_size: int, seed: int) -> TokenPolicy:
-    """A fresh temperature policy for one generation call, by the config's eval protocol:
-    one fixed T for every model (TAMPO), or each method's own strategy (IntroLLM)."""
+def eval_policy(
+    cfg: ExperimentConfig, method: str, model_dir: Path, hidden_size: int, seed: int, device: torch.device
+) -> TokenPolicy:
+    """A fresh temperature policy for one generation call on the policy's `device`, by the
+    config's eval protocol: one fixed T for every model (TAMPO), or each method's own strategy
+    (IntroLLM), its trained state loaded whatever device trained it."""
     if cfg.eval.temperature != "method" or method == "base":
-        return constant(1.0 if cfg.eval.temperature == "method" else float(cfg.eval.temperature))
-    ctx = ControllerContext(total_steps=cfg.train_config(method).steps, hidden_size=hidden_size, seed=seed)
+        return constant(1.0 if cfg.eval.temperature == "method" else float(cfg.eval.temperature), device)
+    ctx = ControllerContext(total_steps=cfg.train_config(method).steps, hidden_size=hidden_size, seed=seed, device=device)
     controller = build_controller(cfg.controller_spec(method), ctx)
-    controller.load_state_dict(torch.load(model_dir / CONTROLLER_FILE, weights_only=False))
+    controller.load_state_dict(torch.load(model_dir / CONTROLLER_FILE, weights_only=False, map_location="cpu"))
     return controller.eval_policy()
 
 

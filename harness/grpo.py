@@ -134,7 +134,7 @@ class OldPolicy:
         """Assemble (rows, response_forward output) pieces that cover every row once."""
         rows = torch.cat([r for r, _ in parts])
         inverse = torch.empty_like(rows)
-        inverse[rows] = torch.arange(len(rows))
+        inverse[rows] = torch.arange(len(rows), device=rows.device)
 
         def gather(pieces: list[Tensor]) -> Tensor:
             return torch.cat(pieces)[inverse]
@@ -155,7 +155,7 @@ def old_policy_pass(
     chunk: int | None = None,
 ) -> OldPolicy:
     """A no-grad forward over the whole batch before any update."""
-    row_groups = torch.arange(rollout.tokens.shape[0]).split(micro_batch)
+    row_groups = torch.arange(rollout.tokens.shape[0], device=rollout.tokens.device).split(micro_batch)
     parts = [(r, response_forward(policy, rollout, r, temperatures, stat_fn, chunk)) for r in row_groups]
     return OldPolicy.from_parts(parts, rollout.mask)
 
@@ -216,7 +216,7 @@ def optimizer_step(policy: nn.Module, optimizer: torch.optim.Optimizer, schedule
 def update_metrics(totals: UpdateTotals, tokens: float, par: Parallel) -> dict[str, float]:
     """Mean loss, KL and grad norm per optimizer step, and the fraction of clipped tokens, over
     every rank (each holds its share of the sums; grad_norm is global already)."""
-    shared = torch.tensor([totals.loss, totals.kl, totals.clipped_tokens, tokens], dtype=torch.float64)
+    shared = torch.tensor([totals.loss, totals.kl, totals.clipped_tokens, tokens], dtype=torch.float64, device="cpu")
     loss, kl, clipped_tokens, tokens = par.sum(shared).tolist()
     return {
         "loss": loss / totals.optimizer_steps,
@@ -255,13 +255,15 @@ def policy_update(
     parts: list[tuple[Tensor, tuple[Tensor, Tensor, dict[str, Tensor]]]] = []  # theta_old's view, read off the pass
     policy.train()
     for _ in range(cfg.updates_per_batch):
-        order = torch.randperm(n, generator=generator) if cfg.minibatches > 1 else torch.arange(n)
+        # the shuffle draws from a CPU generator, so a seed gives the same minibatches on every device
+        order = torch.randperm(n, generator=generator, device="cpu") if cfg.minibatches > 1 else torch.arange(n, device="cpu")
+        order = order.to(rollout.tokens.device)
         for minibatch in order.chunk(cfg.minibatches):
             # Micro-batches of similar lengths waste the least compute on padding.
             minibatch = minibatch[rollout.lengths[minibatch].argsort(stable=True)]
             weights = loss_weights(rollout.mask[minibatch], cfg.loss_aggregation, par)  # (m, L)
             optimizer.zero_grad(set_to_none=True)
-            for part, rows in zip(torch.arange(len(minibatch)).split(micro), minibatch.split(micro)):
+            for part, rows in zip(torch.arange(len(minibatch), device=minibatch.device).split(micro), minibatch.split(micro)):
                 logp, ent, stats = response_forward(
                     policy, rollout, rows, temperatures, stat_fn if old is None else None, cfg.logprob_chunk
                 )

@@ -26,6 +26,7 @@ from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
 from harness.config import ExperimentConfig, load_config
+from harness.distributed import resolve_device
 from harness.evaluate import Generation, eval_policy, generate, sample_row
 from harness.modeling import load_policy
 from harness.paths import model_dir as default_model_dir
@@ -48,12 +49,12 @@ class TempoLM(LM):
         cfg = config if isinstance(config, ExperimentConfig) else load_config(config)
         seed = int(seed)
         path = Path(model_dir) if model_dir else default_model_dir(cfg.name, model, method, seed)
-        self.model, self.tokenizer = load_policy(path)
-        hidden = self.model.config.hidden_size
-        self.policy = lambda: eval_policy(cfg, method, path, hidden, seed)
+        self.model, self.tokenizer = load_policy(path, resolve_device(cfg.eval.device, "eval.device"))
+        hidden, device = self.model.config.hidden_size, self.model.device
+        self.policy = lambda: eval_policy(cfg, method, path, hidden, seed, device)
         self.prompt_format = cfg.models[model].prompt_format
         self.batch_size = cfg.eval.batch_size
-        generator = torch.Generator().manual_seed(int(sampling_seed) if sampling_seed is not None else seed)
+        generator = torch.Generator(device="cpu").manual_seed(int(sampling_seed) if sampling_seed is not None else seed)
         self.sampler = build_sampler(cfg.eval.sampler, self.model, path, self.tokenizer, generator, cfg.eval.vllm)
         # (context, text) -> its generations in sampling order: samples with equal texts may differ
         # in what else they record (e.g. an empty text from eos alone or from a special token + eos)

@@ -50,10 +50,10 @@ def build_tiny_llama(
     return LlamaForCausalLM(config)
 
 
-def load_policy(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """A saved causal LM and its tokenizer, in fp32 on CPU, in eval mode."""
+def load_policy(path: Path, device: torch.device | str = "cpu") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A saved causal LM and its tokenizer, in fp32 on `device`, in eval mode."""
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(device)
     model.eval()
     return model, tokenizer
 

@@ -173,7 +173,7 @@ def _denormals_flushed() -> bool:
     """Whether this thread's float unit flushes denormals (x86 MXCSR's FTZ and DAZ bits)."""
     import torch
 
-    return bool(torch.tensor([1e-39], dtype=torch.float32).item() == 0.0)
+    return bool(torch.tensor([1e-39], dtype=torch.float32, device="cpu").item() == 0.0)
 
 
 def check() -> None:

@@ -32,13 +32,13 @@ IGNORE = -100
 
 
 def collate(examples: list[tuple[list[int], int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded ids (B, T) and labels (B, T) with prompt and padding set to IGNORE."""
-    width = max(len(ids) for ids, _ in examples)
-    ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(examples), width), IGNORE, dtype=torch.long)
+    """Right-padded ids (B, T) and labels (B, T) with prompt and padding set to IGNORE, on the CPU."""
+    width, cpu = max(len(ids) for ids, _ in examples), torch.device("cpu")
+    ids = torch.full((len(examples), width), pad_id, dtype=torch.long, device=cpu)
+    labels = torch.full((len(examples), width), IGNORE, dtype=torch.long, device=cpu)
     for row, (seq, answer_start) in enumerate(examples):
-        ids[row, : len(seq)] = torch.tensor(seq)
-        labels[row, answer_start : len(seq)] = torch.tensor(seq[answer_start:])
+        ids[row, : len(seq)] = torch.tensor(seq, device=cpu)
+        labels[row, answer_start : len(seq)] = torch.tensor(seq[answer_start:], device=cpu)
     return ids, labels
 
 
@@ -49,7 +49,7 @@ def batch_loss(model: PreTrainedModel, examples: list[tuple[list[int], int]], pa
     answer_tokens = sum(len(seq) - start for seq, start in examples)
     total = 0.0
     for begin in range(0, len(examples), micro_batch):
-        ids, labels = collate(examples[begin : begin + micro_batch], pad_id)
+        ids, labels = (t.to(model.device) for t in collate(examples[begin : begin + micro_batch], pad_id))
         logits = model(input_ids=ids, attention_mask=(ids != pad_id).long()).logits  # (b, T, V)
         loss = torch.nn.functional.cross_entropy(  # next-token targets, summed over the answer tokens
             logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=IGNORE, reduction="sum"

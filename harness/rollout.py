@@ -36,6 +36,13 @@ class Rollout:
         return ids, attn
 
 
+    def to(self, device: torch.device | str) -> Rollout:
+        """The same rollout with every tensor on `device`."""
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return Rollout(move(self.prompt_ids), move(self.prompt_mask), move(self.tokens), move(self.mask),
+                       move(self.temperatures), move(self.logprobs), move(self.entropies), move(self.hidden),
+                       {k: v.to(device) for k, v in self.extras.items()})
+
     @classmethod
     def concat(cls, parts: list[Rollout], pad_id: int) -> Rollout:
         """Rows of several rollouts as one: prompts re-padded on the left, responses on the right

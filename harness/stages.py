@@ -16,6 +16,7 @@ from harness.benchmarks.load import apply_limit, to_records
 from harness.config import ExperimentConfig
 from harness.data import demonstrations, generate_splits
 from harness.data.tokenizer import save_tokenizer
+from harness.distributed import resolve_device
 from harness.evaluate import eval_policy, generate_and_score, summarize
 from harness.io import atomic_path, provenance, read_jsonl, write_json, write_jsonl
 from harness.modeling import build_tiny_llama, count_parameters, gguf_path, load_checkpoint, load_gguf, load_policy
@@ -123,13 +124,12 @@ def evaluate_cell(
 
         rows, extra["lm_eval"] = lm_eval_rows(cfg, model, method, seed, benchmark, model_dir, data_path, eval_seed)
     else:
-        policy_model, tokenizer = load_policy(model_dir)
-        sampler = build_sampler(
-            cfg.eval.sampler, policy_model, model_dir, tokenizer, torch.Generator().manual_seed(eval_seed), cfg.eval.vllm
-        )
+        policy_model, tokenizer = load_policy(model_dir, resolve_device(cfg.eval.device, "eval.device"))
+        generator = torch.Generator(device="cpu").manual_seed(eval_seed)  # row seeds: the same on every device
+        sampler = build_sampler(cfg.eval.sampler, policy_model, model_dir, tokenizer, generator, cfg.eval.vllm)
         rows = generate_and_score(
             sampler, tokenizer,
-            lambda: eval_policy(cfg, method, model_dir, policy_model.config.hidden_size, seed),
+            lambda: eval_policy(cfg, method, model_dir, policy_model.config.hidden_size, seed, policy_model.device),
             read_jsonl(data_path)[: cfg.eval.limit], cfg.eval, cfg.eval_max_new_tokens(benchmark),
             cfg.models[model].prompt_format,
         )

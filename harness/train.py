@@ -163,7 +163,8 @@ def build_run(
         model.activation_checkpointing_enable({"use_reentrant": False})
     ref_policy = ResponseLogprobs(copy.deepcopy(model).requires_grad_(False)) if cfg.kl_coef > 0 else None
     ctx = ControllerContext(
-        total_steps=cfg.steps, hidden_size=model.config.hidden_size, seed=seed, model_parameters=count_parameters(model)
+        total_steps=cfg.steps, hidden_size=model.config.hidden_size, seed=seed, model_parameters=count_parameters(model),
+        device=par.device,
     )
     policy = distributed.wrap(ResponseLogprobs(model), model, par)
     optimizer = torch.optim.AdamW(  # after wrapping: FSDP replaces the parameters by shards
@@ -181,9 +182,11 @@ def build_run(
         controller=build_controller(method, ctx),
         optimizer=optimizer,
         scheduler=scheduler,
-        sampler=build_sampler(cfg.sampler, model, base_dir, tokenizer, torch.Generator().manual_seed(seed), cfg.vllm),
+        # Random streams on the CPU whatever the device, so a seed draws the same rows, seeds and
+        # minibatches on every device.
+        sampler=build_sampler(cfg.sampler, model, base_dir, tokenizer, torch.Generator(device="cpu").manual_seed(seed), cfg.vllm),
         prompts=PromptStream(train_records, seed),
-        update_generator=torch.Generator().manual_seed(seed + 1),
+        update_generator=torch.Generator(device="cpu").manual_seed(seed + 1),
         prompt_format=prompt_format,
         key=run_key(base_dir, train_records, method, cfg, seed, prompt_format),
     )
@@ -217,7 +220,7 @@ def score(run: Run, rollout: Rollout, records: list[dict]) -> Tensor:
     (math-verify, letter, tests)."""
     texts = run.tokenizer.batch_decode(rollout.tokens, skip_special_tokens=True)
     expanded = [r for r in records for _ in range(run.cfg.group_size)]
-    return torch.tensor(score_responses(expanded, texts, run.cfg.reward_timeout, run.cfg.sandbox))
+    return torch.tensor(score_responses(expanded, texts, run.cfg.reward_timeout, run.cfg.sandbox), device=run.model.device)
 
 
 def grpo_step(run: Run, step: int) -> dict[str, float]:
@@ -303,7 +306,7 @@ def batch_metrics(rollout: Rollout, rewards: Tensor, records: list[dict], old: O
         out["tis_truncated_fraction"] = float((tis[mask] >= cfg.tis_cap).float().mean())
     levels = np.repeat([r.get("level") for r in records], g)
     for level in sorted({lv for lv in levels if lv is not None}):
-        out[f"reward_L{level}"] = float(rewards[torch.from_numpy(levels == level)].mean())
+        out[f"reward_L{level}"] = float(rewards[torch.from_numpy(levels == level).to(rewards.device)].mean())
     return out
 
 
@@ -328,7 +331,7 @@ def train(
     `run_dir/metrics.jsonl`, and save the final model to `out_dir`. `stop_after` ends the run
     early after that many steps (for resume tests); nothing is written to `out_dir` then.
     Under a distributed launcher every process calls this; rank 0 writes all files."""
-    par = distributed.init(cfg.parallel)
+    par = distributed.init(cfg.parallel, cfg.device)
     try:
         run = build_run(base_dir, train_records, method, cfg, seed, prompt_format, par)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -354,7 +357,7 @@ def train(
             save_final(run, weights, out_dir, log_path, meta)
         return out_dir
     finally:
-        if par.world > 1:
+        if par.grouped:
             torch.distributed.destroy_process_group()
 
 

@@ -15,6 +15,23 @@ from harness.modeling import build_tiny_llama
 
 numerics.configure(threads=1)  # as every job; the pinned kernels (or HARNESS_NUMERICS=native, by choice)
 
+import torch  # noqa: E402  (after harness: the pinned numerics are set when harness is imported)
+
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request: pytest.FixtureRequest) -> str:
+    """Every device this machine has: the CPU always, CUDA where torch sees a GPU. Tests that
+    take it are marked `device`; the prepared GPU check runs them with `-m device -k cuda`."""
+    return request.param
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "device" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.device)
+
 
 @pytest.fixture(scope="session")
 def splits() -> dict[str, list[dict]]:

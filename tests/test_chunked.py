@@ -31,18 +31,20 @@ def test_chunks_give_the_same_logprobs_entropies_and_gradients():
         torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-5)
 
 
-def test_response_forward_with_chunks_matches_the_sampler(tiny_policy_dir):
-    model, tok = load_policy(tiny_policy_dir)
+def test_response_forward_with_chunks_matches_the_sampler(tiny_policy_dir, device):
+    model, tok = load_policy(tiny_policy_dir, device)
     sampler = TorchSampler(model, tok.eos_token_id, tok.pad_token_id, torch.Generator().manual_seed(0))
     rollout = sampler.generate([prompt_ids(tok, p) for p in ["3+4=?", "12-5+7=?"]] * 2, constant(0.8), 20)
-    rows = torch.arange(4)
+    assert rollout.tokens.device.type == rollout.logprobs.device.type == device
+    rows = torch.arange(4, device=device)
     with torch.no_grad():
         whole = response_forward(ResponseLogprobs(model), rollout, rows, rollout.temperatures)[0]
         chunked = response_forward(ResponseLogprobs(model), rollout, rows, rollout.temperatures, chunk=3)[0]
     torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-5)
     assert float(((chunked - rollout.logprobs) * rollout.mask).abs().max()) < 1e-4
     # controller statistics (TAMPO's K virtual-temperature log-probs) are chunked the same way
-    tampo = build_controller({"controller": "tampo"}, ControllerContext(total_steps=10, hidden_size=32, seed=0))
+    ctx = ControllerContext(total_steps=10, hidden_size=32, seed=0, device=torch.device(device))
+    tampo = build_controller({"controller": "tampo"}, ctx)
     with torch.no_grad():
         stats = [response_forward(ResponseLogprobs(model), rollout, rows, rollout.temperatures, tampo.token_stats, c)[2] for c in (None, 3)]
     torch.testing.assert_close(stats[1]["tampo_logp"], stats[0]["tampo_logp"], rtol=1e-5, atol=1e-5)

@@ -47,9 +47,9 @@ class _Cfg:
 def test_both_evaluation_protocols(tmp_path, toy_policy_dir, toy_records):
     method = {"controller": "introllm", "lr": 1e-2}
     out = train(toy_policy_dir, toy_records, method, CFG.model_copy(update={"steps": 1}), 0, tmp_path / "run", tmp_path / "m", {})
-    fixed = eval_policy(_Cfg(0.7, method), "introllm", out, hidden_size=32, seed=0)
-    own = eval_policy(_Cfg("method", method), "introllm", out, hidden_size=32, seed=0)
-    base = eval_policy(_Cfg("method", method), "base", out, hidden_size=32, seed=0)
+    fixed = eval_policy(_Cfg(0.7, method), "introllm", out, hidden_size=32, seed=0, device=torch.device("cpu"))
+    own = eval_policy(_Cfg("method", method), "introllm", out, hidden_size=32, seed=0, device=torch.device("cpu"))
+    base = eval_policy(_Cfg("method", method), "base", out, hidden_size=32, seed=0, device=torch.device("cpu"))
     hidden = torch.randn(64, 32, generator=torch.Generator().manual_seed(0))
     args = (0, torch.zeros(64, 5), hidden, torch.arange(64))
     assert torch.allclose(fixed(*args), torch.full((64,), 0.7))

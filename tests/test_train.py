@@ -111,9 +111,9 @@ def assert_same_state(a, b, where="state"):
 
 
 @pytest.mark.parametrize("name", sorted(EVERY_METHOD))
-def test_every_method_trains_and_resumes_with_identical_controller_state(tmp_path, toy_policy_dir, toy_records, name):
+def test_every_method_trains_and_resumes_with_identical_controller_state(tmp_path, toy_policy_dir, toy_records, name, device):
     method = EVERY_METHOD[name]
-    cfg = CFG.model_copy(update={"steps": 2, "save_every": 1})
+    cfg = CFG.model_copy(update={"steps": 2, "save_every": 1, "device": device})
     go = lambda run_name, stop=None: train(  # noqa: E731
         toy_policy_dir, toy_records, method, cfg, 5, tmp_path / run_name, tmp_path / f"{run_name}-final", {}, stop
     )
@@ -138,7 +138,7 @@ def test_training_the_t1_policy_off_policy_with_tis(tmp_path, toy_policy_dir, to
     assert rows[0]["temperature_min"] < 1.0  # the schedule really annealed
 
 
-def test_gradient_checkpointing_changes_nothing_and_bf16_autocast_trains(tmp_path, toy_policy_dir, toy_records):
+def test_gradient_checkpointing_changes_nothing(tmp_path, toy_policy_dir, toy_records):
     run(tmp_path, toy_policy_dir, toy_records, name="plain")
     plain = metrics(tmp_path / "plain" / "metrics.jsonl")
     ckpt_cfg = CFG.model_copy(update={"gradient_checkpointing": True})
@@ -147,7 +147,10 @@ def test_gradient_checkpointing_changes_nothing_and_bf16_autocast_trains(tmp_pat
     checkpointed = metrics(tmp_path / "ckpt" / "metrics.jsonl")
     for a, b in zip(plain, checkpointed, strict=True):
         assert a["loss"] == pytest.approx(b["loss"], abs=1e-6) and a["reward"] == b["reward"]
-    run(tmp_path, toy_policy_dir, toy_records, CFG.model_copy(update={"bf16_autocast": True}), name="bf16")
+
+
+def test_bf16_autocast_trains(tmp_path, toy_policy_dir, toy_records, device):
+    run(tmp_path, toy_policy_dir, toy_records, CFG.model_copy(update={"bf16_autocast": True, "device": device}), name="bf16")
     bf16 = metrics(tmp_path / "bf16" / "metrics.jsonl")
     assert len(bf16) == CFG.steps and all(math.isfinite(r["loss"]) for r in bf16)
     # sampler and trainer both run in bf16 autocast: their log-probs agree to bf16 precision

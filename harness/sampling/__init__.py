@@ -24,4 +24,4 @@ def build_sampler(
         return TorchSampler(model, tokenizer.eos_token_id, tokenizer.pad_token_id, generator)
     from harness.sampling.vllm_sampler import VllmSampler  # imports vllm: only where it is installed
 
-    return VllmSampler(model_dir, tokenizer.eos_token_id, tokenizer.pad_token_id, generator, vllm)
+    return VllmSampler(model_dir, tokenizer.eos_token_id, tokenizer.pad_token_id, generator, vllm, model.device)

@@ -32,22 +32,23 @@ from harness.rollout import Rollout
 from harness.temperature.base import TokenPolicy
 
 
-def left_pad(prompts: list[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
-    """Token lists -> ids (N, P) and mask (N, P), padded on the left."""
+def left_pad(prompts: list[list[int]], pad_id: int, device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+    """Token lists -> ids (N, P) and mask (N, P) on `device`, padded on the left (built on the
+    CPU, one copy to the device)."""
     width = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long, device="cpu")
+    mask = torch.zeros((len(prompts), width), dtype=torch.long, device="cpu")
     for row, prompt in enumerate(prompts):
-        ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+        ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long, device="cpu")
         mask[row, width - len(prompt) :] = 1
-    return ids, mask
+    return ids.to(device), mask.to(device)
 
 
 def draw_seeds(generator: torch.Generator, n: int) -> Tensor:
     """n consecutive row seeds (n,) from one draw of `generator`: rows i and j of the same draw
     never share a stream, and the draw advances the generator by the same amount for any n."""
-    base = int(torch.randint(2**62, (1,), generator=generator))
-    return base + torch.arange(n, dtype=torch.long)
+    base = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
+    return base + torch.arange(n, dtype=torch.long, device="cpu")
 
 
 # SplitMix64 (Steele et al. 2014) on int64 tensors: torch's int64 multiply wraps modulo 2^64,
@@ -88,7 +89,7 @@ def shared_prefill(prompts: list[list[int]]) -> tuple[list[list[int]], Tensor]:
     """The distinct prompts in order of first appearance, and each row's index among them (N,)."""
     first: dict[tuple[int, ...], int] = {}
     rows = [first.setdefault(tuple(p), len(first)) for p in prompts]
-    return [list(p) for p in first], torch.tensor(rows, dtype=torch.long)
+    return [list(p) for p in first], torch.tensor(rows, dtype=torch.long, device="cpu")
 
 
 @dataclass
@@ -162,7 +163,7 @@ class TorchSampler:
         """`seeds` (N,): one per row (default: a fresh draw from the sampler's generator)."""
         decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
         device = head.weight.device
-        prompt_ids, prompt_mask = (t.to(device) for t in left_pad(prompts, self.pad_id))
+        prompt_ids, prompt_mask = left_pad(prompts, self.pad_id, device)
         hidden, cache = self.prefill(prompts, device)  # (N, d), and every row's prompt in the cache
         next_pos = (prompt_mask.cumsum(-1) - 1).clamp(min=0)[:, -1:] + 1  # (N, 1): explicit under left padding
         attn = prompt_mask  # (N, P + t)
@@ -194,13 +195,14 @@ class TorchSampler:
         """Each distinct prompt through the decoder once: every row's last hidden state (N, d) and
         a KV cache holding every row's prompt (rows of one prompt share its prefill)."""
         distinct, row_prompt = shared_prefill(prompts)  # (u prompts), (N,)
-        ids, mask = (t.to(device) for t in left_pad(distinct, self.pad_id))  # (u, P): the width of all rows
+        ids, mask = left_pad(distinct, self.pad_id, device)  # (u, P): the width of all rows
         cache = DynamicCache(config=self.model.config)
         hidden = self.model.get_decoder()(
             input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
             past_key_values=cache, use_cache=True,
         ).last_hidden_state[:, -1]  # (u, d)
         if len(distinct) < len(prompts):  # each row gets its prompt's cache and last state
-            cache.batch_select_indices(row_prompt.to(device))
-            hidden = hidden[row_prompt.to(device)]
+            row_prompt = row_prompt.to(device)
+            cache.batch_select_indices(row_prompt)
+            hidden = hidden[row_prompt]
         return hidden, cache

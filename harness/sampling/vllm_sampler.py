@@ -96,7 +96,7 @@ class PolicyLogitsProcessor(LogitsProcessor):
         for (call_id, position), members in groups.items():
             call = _CALLS[call_id]
             index = torch.tensor([i for i, _ in members], device=logits.device)
-            rows = torch.tensor([r for _, r in members])
+            rows = torch.tensor([r for _, r in members], device=logits.device)
             temps = call.policy(position, logits[index], logits.new_empty(len(members), 0), rows).float()
             logits[index] = logits[index] / temps.to(logits.device).unsqueeze(-1)
             for r, t in zip(rows.tolist(), temps.tolist()):
@@ -117,11 +117,13 @@ def _reload_weights(worker, weights: dict[str, Tensor]) -> None:
 class VllmSampler:
     """See `harness.sampling.base.Sampler`; the engine starts from the weights in `model_dir`."""
 
-    def __init__(self, model_dir: Path, eos_id: int, pad_id: int, generator: torch.Generator, cfg: VllmConfig):
+    def __init__(self, model_dir: Path, eos_id: int, pad_id: int, generator: torch.Generator, cfg: VllmConfig,
+                 device: torch.device | str = "cpu"):
+        """`device`: where the rollouts go (the trainer's policy device)."""
         if os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] != "0":
             raise RuntimeError("the vLLM sampler needs the engine in this process: set VLLM_ENABLE_V1_MULTIPROCESSING=0")
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(cfg.cpu_kv_cache_gib))
-        self.eos_id, self.pad_id, self.generator = eos_id, pad_id, generator
+        self.eos_id, self.pad_id, self.generator, self.device = eos_id, pad_id, generator, torch.device(device)
         saved = rng_state()  # vLLM seeds the global RNGs; the trainer's must not move
         self.llm = LLM(
             model=str(model_dir), dtype=cfg.dtype, max_model_len=cfg.max_model_len, enforce_eager=cfg.enforce_eager,
@@ -169,17 +171,21 @@ class VllmSampler:
         return self._rollout(prompts, [o.outputs[0] for o in outputs], fixed, call)
 
     def _rollout(self, prompts: list[list[int]], outputs: list, fixed: Tensor | None, call: _Call) -> Rollout:
-        n, width = len(prompts), max(len(o.token_ids) for o in outputs)
-        tokens = torch.full((n, width), self.pad_id, dtype=torch.long)
-        mask, temperatures, logprobs = torch.zeros(n, width), torch.ones(n, width), torch.zeros(n, width)
+        """The engine's outputs (Python lists) as a rollout, assembled on the CPU and moved to
+        the trainer's device in one copy per tensor."""
+        n, width, cpu = len(prompts), max(len(o.token_ids) for o in outputs), torch.device("cpu")
+        tokens = torch.full((n, width), self.pad_id, dtype=torch.long, device=cpu)
+        mask, logprobs = torch.zeros(n, width, device=cpu), torch.zeros(n, width, device=cpu)
+        temperatures = torch.ones(n, width, device=cpu)
         for r, out in enumerate(outputs):
             length = len(out.token_ids)
-            tokens[r, :length] = torch.tensor(out.token_ids)
+            tokens[r, :length] = torch.tensor(out.token_ids, device=cpu)
             mask[r, :length] = 1.0
-            logprobs[r, :length] = torch.tensor([lp[t].logprob for t, lp in zip(out.token_ids, out.logprobs)])
+            logprobs[r, :length] = torch.tensor([lp[t].logprob for t, lp in zip(out.token_ids, out.logprobs)], device=cpu)
             temperatures[r, :length] = (
-                float(fixed[r]) if fixed is not None else torch.tensor([call.temperatures[r][t] for t in range(length)])
+                float(fixed[r]) if fixed is not None
+                else torch.tensor([call.temperatures[r][t] for t in range(length)], device=cpu)
             )
         prompt_ids, prompt_mask = left_pad(prompts, self.pad_id)
-        return Rollout(prompt_ids, prompt_mask, tokens, mask, temperatures, logprobs,
-                       extras={k: v[:, :width] for k, v in call.policy.records().items()})
+        extras = {k: v[:, :width].cpu() for k, v in call.policy.records().items()}
+        return Rollout(prompt_ids, prompt_mask, tokens, mask, temperatures, logprobs, extras=extras).to(self.device)

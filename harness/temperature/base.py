@@ -62,14 +62,16 @@ class RowTemperatures(TokenPolicy):
         self.period = period or len(temperatures)
 
     def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
-        return self.temperatures.to(logits.device)[rows % self.period]
+        if self.temperatures.device != logits.device:  # once per generation, not per position
+            self.temperatures = self.temperatures.to(logits.device)
+        return self.temperatures[rows % self.period]
 
     def row_temperatures(self, n: int) -> Tensor:
-        return self.temperatures[torch.arange(n) % self.period]
+        return self.temperatures[torch.arange(n, device=self.temperatures.device) % self.period]
 
 
-def constant(temperature: float) -> RowTemperatures:
-    return RowTemperatures(torch.tensor([temperature]))
+def constant(temperature: float, device: torch.device | str = "cpu") -> RowTemperatures:
+    return RowTemperatures(torch.tensor([temperature], device=device))
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class ControllerContext:
     hidden_size: int  # d of the policy's last hidden state (for learned heads)
     seed: int
     model_parameters: int = 0  # size of the policy, for reporting a learned head's share
+    device: torch.device = torch.device("cpu")  # the policy's: a controller's tensors and modules live there
 
 
 @dataclass

@@ -24,21 +24,22 @@ class EntropyParams(MethodParams):
 
 
 class EntropyWindow:
-    """A ring buffer of the most recent token entropies."""
+    """A ring buffer of the most recent token entropies, on the policy's device (the entropies
+    of every decoding position are pushed without leaving it)."""
 
-    def __init__(self, size: int):
-        self.values = torch.zeros(size)
+    def __init__(self, size: int, device: torch.device):
+        self.values = torch.zeros(size, device=device)
         self.count = 0  # entries written so far (saturates at size)
         self.pos = 0
 
-    def threshold(self, current: Tensor, high_fraction: float) -> float:
-        """The (1 - high_fraction) quantile of the window plus `current` entropies."""
-        pool = torch.cat([self.values[: self.count], current.float().cpu()])
-        return float(torch.quantile(pool, 1 - high_fraction))
+    def threshold(self, current: Tensor, high_fraction: float) -> Tensor:
+        """The (1 - high_fraction) quantile (a 0-d tensor) of the window plus `current` entropies."""
+        pool = torch.cat([self.values[: self.count], current.float().to(self.values.device)])
+        return torch.quantile(pool, 1 - high_fraction)
 
     def push(self, values: Tensor) -> None:
-        values = values.float().cpu()[-len(self.values) :]
-        idx = (self.pos + torch.arange(len(values))) % len(self.values)
+        values = values.float().to(self.values.device)[-len(self.values) :]
+        idx = (self.pos + torch.arange(len(values), device=self.values.device)) % len(self.values)
         self.values[idx] = values
         self.pos = int((self.pos + len(values)) % len(self.values))
         self.count = min(self.count + len(values), len(self.values))
@@ -47,7 +48,8 @@ class EntropyWindow:
         return {"values": self.values.clone(), "count": self.count, "pos": self.pos}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.values, self.count, self.pos = state["values"].clone(), state["count"], state["pos"]
+        self.values = state["values"].to(self.values.device, copy=True)
+        self.count, self.pos = state["count"], state["pos"]
 
 
 class EntropyPolicy(TokenPolicy):
@@ -57,13 +59,14 @@ class EntropyPolicy(TokenPolicy):
 
     def __init__(self, params: EntropyParams, window: EntropyWindow):
         self.params, self.window = params, window
-        self.threshold = window.threshold(torch.empty(0), params.high_fraction) if window.count else None
+        empty = torch.empty(0, device=window.values.device)
+        self.threshold = window.threshold(empty, params.high_fraction) if window.count else None
 
     def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
         h = entropy(torch.log_softmax(logits.float(), -1))  # (n,) entropy before temperature
         threshold = self.threshold if self.threshold is not None else self.window.threshold(h, self.params.high_fraction)
         self.window.push(h)
-        return torch.where(h > threshold, self.params.t_high, self.params.t_base).to(logits.device)
+        return torch.where(h > threshold, self.params.t_high, self.params.t_base)
 
 
 @register("entropy")
@@ -73,14 +76,14 @@ class EntropyTemperature(TemperatureController):
 
     def __init__(self, params: EntropyParams, ctx):
         super().__init__(params, ctx)
-        self.window = EntropyWindow(params.window)
+        self.window = EntropyWindow(params.window, ctx.device)
 
     def policy(self, step: int, group_size: int) -> TokenPolicy:
         return EntropyPolicy(self.params, self.window)
 
     def eval_policy(self) -> TokenPolicy:
         """The same rule over a copy of the final window, so evaluation leaves no trace."""
-        frozen = EntropyWindow(self.params.window)
+        frozen = EntropyWindow(self.params.window, self.ctx.device)
         frozen.load_state_dict(self.window.state_dict())
         return EntropyPolicy(self.params, frozen)
 

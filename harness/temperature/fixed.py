@@ -18,4 +18,4 @@ class Fixed(TemperatureController):
     params: FixedParams
 
     def policy(self, step: int, group_size: int) -> TokenPolicy:
-        return constant(self.params.temperature)
+        return constant(self.params.temperature, self.ctx.device)

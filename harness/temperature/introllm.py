@@ -62,13 +62,17 @@ class TemperatureHead(nn.Module):
     BETA_BIAS = math.log(math.e - 1)  # softplus^-1(1) = 0.5413
 
     def __init__(self, hidden_size: int, init_std: float, generator: torch.Generator):
+        """Built on the CPU from a CPU `generator`, so a seed gives the same head on every device
+        (move it with `.to(device)`)."""
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(hidden_size, hidden_size // 2), nn.ReLU(), nn.Linear(hidden_size // 2, 3))
+        cpu = torch.device("cpu")
+        self.net = nn.Sequential(nn.Linear(hidden_size, hidden_size // 2, device=cpu), nn.ReLU(),
+                                 nn.Linear(hidden_size // 2, 3, device=cpu))
         for layer in (self.net[0], self.net[2]):
             nn.init.normal_(layer.weight, std=init_std, generator=generator)
             nn.init.zeros_(layer.bias)
         with torch.no_grad():
-            self.net[2].bias.copy_(torch.tensor([0.0, self.BETA_BIAS, self.BETA_BIAS]))
+            self.net[2].bias.copy_(torch.tensor([0.0, self.BETA_BIAS, self.BETA_BIAS], device=cpu))
 
     def forward(self, hidden: Tensor) -> tuple[Bernoulli, Beta]:
         """The gate and value distributions for hidden states (..., d)."""
@@ -97,7 +101,7 @@ class HeadPolicy(TokenPolicy):
     def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
         p = self.p
         if self.tau_prev is None:
-            self.tau_prev = torch.full((len(rows),), p.tau_init)  # the first call sees every row
+            self.tau_prev = torch.full((len(rows),), p.tau_init, device=hidden.device)  # the first call sees every row
         with torch.no_grad():
             gate, value = self.head(hidden)
             decides = p.granularity == "token" or position == 0  # prompt level: one choice, at t = 0
@@ -116,7 +120,7 @@ class HeadPolicy(TokenPolicy):
         """(N, L) per-token c, z, the head's log-prob at sampling time, and whether the token
         carried a temperature decision."""
         n, length = len(self.tau_prev), len(self.steps)
-        out = {k: torch.zeros(n, length) for k in ("c", "z", "logp", "decision")}
+        out = {k: torch.zeros(n, length, device=self.tau_prev.device) for k in ("c", "z", "logp", "decision")}
         for t, step in enumerate(self.steps):
             for key, tensor in out.items():
                 tensor[step["rows"], t] = step[key]
@@ -131,8 +135,8 @@ class IntroLLM(TemperatureController):
 
     def __init__(self, params: IntroLLMParams, ctx):
         super().__init__(params, ctx)
-        init = torch.Generator().manual_seed(ctx.seed + 104729)  # the head's init depends on the seed only
-        self.head = TemperatureHead(ctx.hidden_size, params.init_std, init)
+        init = torch.Generator(device="cpu").manual_seed(ctx.seed + 104729)  # the head's init depends on the seed only
+        self.head = TemperatureHead(ctx.hidden_size, params.init_std, init).to(ctx.device)
         self.optimizer = torch.optim.AdamW(self.head.parameters(), lr=params.lr, weight_decay=params.weight_decay)
 
     def policy(self, step: int, group_size: int) -> TokenPolicy:

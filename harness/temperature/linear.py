@@ -28,4 +28,4 @@ class Linear(TemperatureController):
         return self.params.start + frac * (self.params.end - self.params.start)
 
     def policy(self, step: int, group_size: int) -> TokenPolicy:
-        return constant(self.temperature(step))
+        return constant(self.temperature(step), self.ctx.device)

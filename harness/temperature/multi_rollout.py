@@ -44,7 +44,7 @@ class MultiRollout(TemperatureController):
 
     def policy(self, step: int, group_size: int) -> TokenPolicy:
         # rows are prompt-major: row r is rollout r % G of its prompt
-        return RowTemperatures(torch.tensor(self.group_temperatures(group_size)), period=group_size)
+        return RowTemperatures(torch.tensor(self.group_temperatures(group_size), device=self.ctx.device), period=group_size)
 
     def eval_policy(self) -> TokenPolicy:
-        return constant(self.params.base)
+        return constant(self.params.base, self.ctx.device)

@@ -32,4 +32,4 @@ class Spike(TemperatureController):
         return p.base + p.increment * (step // p.every)
 
     def policy(self, step: int, group_size: int) -> TokenPolicy:
-        return constant(self.temperature(step))
+        return constant(self.temperature(step), self.ctx.device)

@@ -95,11 +95,11 @@ class Tampo(TemperatureController):
 
     def __init__(self, params: TampoParams, ctx):
         super().__init__(params, ctx)
-        k = len(params.candidates)
-        self.candidates = torch.tensor(params.candidates)
-        self.ema = torch.zeros(k)  # A-bar_0 = 0 (Alg. 1 l.1)
-        self.pi = torch.full((k,), 1.0 / k)  # uniform meta-policy
-        self.generator = torch.Generator().manual_seed(ctx.seed + 7919)
+        k, device = len(params.candidates), ctx.device
+        self.candidates = torch.tensor(params.candidates, device=device)
+        self.ema = torch.zeros(k, device=device)  # A-bar_0 = 0 (Alg. 1 l.1)
+        self.pi = torch.full((k,), 1.0 / k, device=device)  # uniform meta-policy
+        self.generator = torch.Generator(device="cpu").manual_seed(ctx.seed + 7919)  # the same draws on every device
         self.sampled = params.warmup_temperature
         self.warmup_steps = math.ceil(params.warmup_ratio * ctx.total_steps)
 
@@ -108,12 +108,12 @@ class Tampo(TemperatureController):
         if step < self.warmup_steps:
             self.sampled = self.params.warmup_temperature
         else:
-            self.sampled = float(self.candidates[sample_top_p(self.pi, self.params.top_p, self.generator)])
-        return constant(self.sampled)
+            self.sampled = float(self.candidates[sample_top_p(self.pi.cpu(), self.params.top_p, self.generator)])
+        return constant(self.sampled, self.ctx.device)
 
     def eval_policy(self) -> TokenPolicy:
         """The most likely temperature of the final meta-policy."""
-        return constant(float(self.candidates[int(self.pi.argmax())]))
+        return constant(float(self.candidates[int(self.pi.argmax())]), self.ctx.device)
 
     def token_stats(self, logits: Tensor, tokens: Tensor, hidden: Tensor) -> dict[str, Tensor]:
         """log pi_{theta,T_k}(o_t | s_t) for every virtual temperature: (B, C, K)."""
@@ -151,5 +151,5 @@ class Tampo(TemperatureController):
         return {"ema": self.ema, "pi": self.pi, "generator": self.generator.get_state(), "sampled": self.sampled}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.ema, self.pi, self.sampled = state["ema"], state["pi"], state["sampled"]
+        self.ema, self.pi, self.sampled = state["ema"].to(self.ctx.device), state["pi"].to(self.ctx.device), state["sampled"]
         self.generator.set_state(state["generator"])

@@ -1,0 +1,38 @@
+"""The prepared GPU check (scripts/gpu_check.py) runs end to end on the CPU at toy sizes, so it is
+ready for the first GPU that comes; and it runs every device test there is."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from scripts.gpu_check import DEVICE_TESTS, METHODS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_check_runs_every_step_on_the_cpu(tmp_path):
+    one_test = "tests/test_devices.py::test_evaluation_of_a_few_problems"  # the suite runs the rest itself
+    done = subprocess.run([sys.executable, "scripts/gpu_check.py", "--device", "cpu", "--small", "--out", str(tmp_path),
+                           "--tests", one_test], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    record = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert done.returncode == 0 and record["ok"], done.stdout[-3000:]
+    steps = record["steps"]
+    assert list(steps) == ["install", "tests", "train", "fsdp", "scale"]
+    assert steps["tests"]["tests"] == 1 and steps["tests"]["failures"] == 0
+    assert all(steps["train"][m]["steps"] == 3 and steps["train"][m]["logprob_mismatch_max"] < 1e-4 for m in METHODS)
+    assert steps["fsdp"]["steps"] == 3  # torchrun, one process, FSDP2 on gloo
+    assert steps["scale"]["sampler_tokens_per_s"] > 0 and steps["scale"]["train_step_256_tokens_chunk_64_s"] > 0
+    assert "== scale" in (tmp_path / "gpu_check.log").read_text()
+
+
+def test_every_module_with_device_tests_is_in_the_check():
+    with_device = sorted(
+        f"tests/{path.name}" for path in (ROOT / "tests").glob("test_*.py")
+        if any(isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and "device" in [a.arg for a in node.args.args]
+               for node in ast.walk(ast.parse(path.read_text())))
+    )
+    assert with_device == sorted(DEVICE_TESTS)
