@@ -17,6 +17,7 @@ sentence about the results is computed from the numbers it describes.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import shutil
@@ -25,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -287,18 +289,36 @@ def robustness(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+COMPARED_WITH = "compared_with.json"  # in reference/emulated-cpu: the reference run it was compared with
+
+
+def table_digests(reference: Path) -> dict[str, Any]:
+    """A reference run's revision and the sha256 of each of its table files."""
+    files = sorted(p.relative_to(reference) for p in reference.glob("*/tables/*"))
+    return {"git_revision": run_record(reference)["git_revision"],
+            "tables": {str(f): hashlib.sha256((reference / f).read_bytes()).hexdigest() for f in files}}
+
+
 @block("emulated-cpu")
 def emulated_cpu(root: Path) -> str:
     """The default grid run a second time under an emulated older CPU (`reference/emulated-cpu`):
-    which of its table files equal the reference run's byte for byte."""
-    reference, other = root / DEFAULT, root / EMULATED
-    files = sorted(p.relative_to(reference) for p in reference.glob("*/tables/*"))
-    differ = [str(f) for f in files if not (other / f).exists() or (other / f).read_bytes() != (reference / f).read_bytes()]
+    which of its table files equal, byte for byte, those of the reference run it was snapshotted
+    beside (their digests are kept with it, so the comparison outlives a later reference run),
+    and whether that is still the current reference run."""
+    other = root / EMULATED
+    then = json.loads((other / COMPARED_WITH).read_text())
+    digest = lambda f: hashlib.sha256((other / f).read_bytes()).hexdigest() if (other / f).exists() else None  # noqa: E731
+    differ = [f for f, sha in then["tables"].items() if digest(f) != sha]
     record = run_record(other)
     caps = ", ".join(f"{k}={v}" for k, v in record["numerics"]["environment"].items() if k in numerics.DISPATCH_CAPS and v)
-    same = f"all {len(files)} table files are byte-identical to the reference run's" if not differ else (
-        f"{len(differ)} of {len(files)} table files differ from the reference run's: {', '.join(differ)}")
-    return run_line(record) + f" Set: {caps or 'no dispatch cap'}; {same}.\n"
+    n, at = len(then["tables"]), f"revision `{revision(then['git_revision'])}`"
+    same = f"all {n} table files are byte-identical to the reference run's ({at})" if not differ else (
+        f"{len(differ)} of {n} table files differ from the reference run's ({at}): {', '.join(differ)}")
+    current = run_record(root / DEFAULT)["git_revision"]
+    later = "" if current == then["git_revision"] else (
+        f" The current reference run (revision `{revision(current)}`) is of a later recipe and has not been repeated "
+        "under the emulated CPU.")
+    return run_line(record) + f" Set: {caps or 'no dispatch cap'}; {same}.{later}\n"
 
 
 @block("power")
@@ -482,6 +502,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.snapshot:
         snapshot(args.run_dir / "results", REFERENCE / args.run, args.run_dir / "logs")
+        if args.run == EMULATED:  # what the emulated run is compared with, kept beside it
+            write_json(REFERENCE / EMULATED / COMPARED_WITH, table_digests(REFERENCE / DEFAULT))
     code = git_revision()  # before the records below make the tree differ from it
     for name in args.bench:
         print(f"benchmarks/{name}.py ...", flush=True)

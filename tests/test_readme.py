@@ -13,7 +13,7 @@ import pytest
 
 from harness import readme
 from harness.config import load_config
-from harness.io import write_jsonl
+from harness.io import write_json, write_jsonl
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -104,12 +104,23 @@ def test_the_emulated_cpu_block_compares_every_table_file(tmp_path: Path):
         (tmp_path / run / "run.json").write_text(json.dumps(record))
         (tmp_path / run / "tiny" / "tables" / "main.csv").write_text("a\n")
         (tmp_path / run / "tiny" / "tables" / "comparisons.csv").write_text("c\n")
+    write_json(tmp_path / readme.EMULATED / readme.COMPARED_WITH, readme.table_digests(tmp_path / readme.DEFAULT))
     text = readme.emulated_cpu(tmp_path)
     assert text.startswith("`snakemake --cores 2` at revision `0123456789`, 2026-12-02: Some CPU (avx2), pinned numerics")
-    assert text.endswith("2 min 5 s from scratch (2 models trained, 2 cells evaluated). "
-                         "Set: MKL_ENABLE_INSTRUCTIONS=AVX2; all 2 table files are byte-identical to the reference run's.\n")
+    assert text.endswith("2 min 5 s from scratch (2 models trained, 2 cells evaluated). Set: MKL_ENABLE_INSTRUCTIONS=AVX2; "
+                         "all 2 table files are byte-identical to the reference run's (revision `0123456789`).\n")
     (tmp_path / readme.EMULATED / "tiny" / "tables" / "main.csv").write_text("b\n")
-    assert "1 of 2 table files differ from the reference run's: tiny/tables/main.csv." in readme.emulated_cpu(tmp_path)
+    assert ("1 of 2 table files differ from the reference run's (revision `0123456789`): tiny/tables/main.csv."
+            in readme.emulated_cpu(tmp_path))
+    # a later reference run (another recipe) replaces the default one: the comparison stays with
+    # the run it was made against, and the block says the new one has not been repeated
+    (tmp_path / readme.EMULATED / "tiny" / "tables" / "main.csv").write_text("a\n")
+    (tmp_path / readme.DEFAULT / "tiny" / "tables" / "main.csv").write_text("new\n")
+    (tmp_path / readme.DEFAULT / "run.json").write_text(json.dumps(record | {"git_revision": "fedcba9876543210"}))
+    text = readme.emulated_cpu(tmp_path)
+    assert "all 2 table files are byte-identical to the reference run's (revision `0123456789`)." in text
+    assert text.endswith("The current reference run (revision `fedcba9876`) is of a later recipe and has not been repeated "
+                         "under the emulated CPU.\n")
 
 
 def test_a_revision_shows_its_short_hash_and_whether_the_tree_had_changes():
