@@ -67,6 +67,7 @@ class Check:
 
     def __init__(self, out: Path, device: str, small: bool):
         self.out, self.device, self.small = out, device, small
+        out.mkdir(parents=True, exist_ok=True)
         # what `install` adds beside the machine's own packages (not under `out`, whose files are the report)
         self.site = WHEELS.parent / f"site-py{sys.version_info.major}{sys.version_info.minor}"
         if self.site.is_dir():
@@ -301,7 +302,6 @@ def main() -> None:
     parser.add_argument("--worker", choices=("fsdp",), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("HARNESS_NUMERICS", "native")
-    args.out.mkdir(parents=True, exist_ok=True)
     check, steps = Check(args.out, args.device, args.small), sizes(args.small)
     if args.worker:
         fsdp_worker(check, steps)

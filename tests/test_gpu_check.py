@@ -36,3 +36,44 @@ def test_every_module_with_device_tests_is_in_the_check():
                for node in ast.walk(ast.parse(path.read_text())))
     )
     assert with_device == sorted(DEVICE_TESTS)
+
+
+def probe_wheel(directory: Path) -> None:
+    """A minimal pure-Python wheel of a package no machine has."""
+    import zipfile
+
+    info = "gpu_check_probe-0.1.dist-info"
+    files = {"gpu_check_probe/__init__.py": "ANSWER = 42\n",
+             f"{info}/METADATA": "Metadata-Version: 2.1\nName: gpu_check_probe\nVersion: 0.1\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"])
+    with zipfile.ZipFile(directory / "gpu_check_probe-0.1-py3-none-any.whl", "w") as wheel:
+        for name, text in files.items():
+            wheel.writestr(name, text)
+
+
+def test_install_adds_only_what_is_missing_offline_beside_the_machines_packages(tmp_path, monkeypatch):
+    import scripts.gpu_check as gpu_check
+
+    wheels = tmp_path / "wheels" / "gpu"
+    wheels.mkdir(parents=True)
+    probe_wheel(wheels)
+    monkeypatch.setattr(gpu_check, "WHEELS", wheels)
+    monkeypatch.setattr(gpu_check, "NEEDED", {"gpu_check_probe": "gpu_check_probe", "json": "not-downloaded"})
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    check = gpu_check.Check(tmp_path / "out", "cpu", small=True)
+    facts = gpu_check.install(check)
+    assert facts["installed"] == ["gpu_check_probe"]  # json is there already: not asked for, so no wheel needed
+    assert (wheels.parent / f"site-py{sys.version_info.major}{sys.version_info.minor}" / "gpu_check_probe").is_dir()
+    assert __import__("gpu_check_probe").ANSWER == 42
+
+
+def test_install_without_the_wheels_names_the_command_that_makes_them(tmp_path, monkeypatch):
+    import pytest
+
+    import scripts.gpu_check as gpu_check
+
+    monkeypatch.setattr(gpu_check, "WHEELS", tmp_path / "nowhere")
+    monkeypatch.setattr(gpu_check, "NEEDED", {"gpu_check_probe_absent": "gpu_check_probe_absent"})
+    with pytest.raises(FileNotFoundError, match="make gpu-wheels"):
+        gpu_check.install(gpu_check.Check(tmp_path / "out", "cpu", small=True))
