@@ -53,6 +53,6 @@ def spread_note(reference: Path, where: str) -> str:
     cfg, method, base, gain = base_spread(reference)
     return (f"\nThe intervals cover training and sampling seeds of one base model. Across {len(base)} pre-training "
             f"seeds ({where}) the base model's Avg@{cfg.eval.n_samples} has a std of {base.std():.1f} points "
-            f"and the gain of {cfg.method_label(method)} one of {gain.std():.1f}: rerun from another base model, a row "
-            "can move by more than its interval; differences between methods trained from the same base model are "
-            "what these tables compare.\n")
+            f"and the gain of {cfg.method_label(method)} one of {gain.std():.1f}: rerun from another base model, a row's "
+            "level moves by about that much, beside its interval; differences between methods trained from the same base "
+            "model are what these tables compare.\n")
