@@ -41,6 +41,7 @@ REFERENCE = REPO_ROOT / "reference"  # one directory per run: default (make run)
 DEFAULT = "default"
 EMULATED = "emulated-cpu"  # make run again, under an emulated older CPU (README: Reproducibility)
 ROBUSTNESS = {"robustness-arith": "arithmetic", "robustness-countdown": "Countdown"}  # run -> testbed
+ROBUSTNESS_OF = {"robustness-arith": "tiny", "robustness-countdown": "countdown"}  # run -> the default grid's experiment
 STD_BAR = 1.0  # points: the most a base model's Avg@n and the GRPO gain may vary across pre-training seeds
 README = REPO_ROOT / "README.md"
 MARKER = re.compile(r"(<!-- numbers:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /numbers:(?P=name) -->)", re.DOTALL)
@@ -120,12 +121,12 @@ def run(root: Path) -> str:
 
 @block("tiny-main")
 def tiny_main(root: Path) -> str:
-    return main_table(root / DEFAULT, "tiny") + spread_note(root / "robustness-arith", "Robustness, below")
+    return main_table(root / DEFAULT, "tiny") + main_spread_note(root, "robustness-arith")
 
 
 @block("countdown-main")
 def countdown_main(root: Path) -> str:
-    return main_table(root / DEFAULT, "countdown") + spread_note(root / "robustness-countdown", "Robustness, below")
+    return main_table(root / DEFAULT, "countdown") + main_spread_note(root, "robustness-countdown")
 
 
 @block("tiny-findings")
@@ -266,6 +267,30 @@ def cost(root: Path) -> str:
             "change what is generated, e.g. longer responses): " + "; ".join(ratios) + ".\n")
 
 
+def with_default_model(root: Path, run_name: str) -> tuple[ExperimentConfig, str, pd.Series, pd.Series]:
+    """`base_spread` of a robustness run with the default grid's own base model (pre-training
+    seed 0) appended: its Avg@n, and its gain as the mean over the grid's GRPO seeds."""
+    cfg, method, base, gain = base_spread(root / run_name)
+    n = cfg.eval.n_samples
+    summary = experiment(root / DEFAULT, ROBUSTNESS_OF[run_name])[1]
+    own_base = value(summary, "base", f"avg@{n}")["mean"]
+    own_gain = value(summary, method, f"avg@{n}")["mean"] - own_base
+    return cfg, method, pd.concat([base, pd.Series([own_base])]), pd.concat([gain, pd.Series([own_gain])])
+
+
+def main_spread_note(root: Path, run_name: str) -> str:
+    """Under a README main table: what its intervals leave out, over every base model measured
+    (the robustness run's and this table's own)."""
+    if not (root / run_name).exists():
+        return spread_note(root / run_name, "Robustness, below")
+    cfg, method, base, gain = with_default_model(root, run_name)
+    return (f"\nThe intervals cover training and sampling seeds of one base model. Across {len(base)} pre-training "
+            f"seeds (this one and {len(base) - 1} of the robustness run; Robustness, below) the base model's "
+            f"Avg@{cfg.eval.n_samples} has a std of {base.std():.1f} points and the gain of {cfg.method_label(method)} "
+            f"one of {gain.std():.1f}: rerun from another base model, a row's level moves by about that much, beside its "
+            "interval; differences between methods trained from the same base model are what these tables compare.\n")
+
+
 @block("robustness")
 def robustness(root: Path) -> str:
     """The base model pre-trained from several seeds, each then GRPO-trained at T = 1.0: the
@@ -280,11 +305,16 @@ def robustness(root: Path) -> str:
         cfg, method, base, gain = base_spread(reference)
         n = cfg.eval.n_samples
         verdict = "within" if max(base.std(), gain.std()) <= STD_BAR else "outside"
+        six_base, six_gain = with_default_model(root, run_name)[2:]
+        own_base, own_gain = six_base.iloc[-1], six_gain.iloc[-1]
+        verdict_six = "within" if max(six_base.std(), six_gain.std()) <= STD_BAR else "outside"
         lines.append(
             f"- {testbed} ({len(cfg.models)} pre-training seeds, `{cfg.name}`): base model Avg@{n} "
             f"{' / '.join(f'{v:.1f}' for v in base)} (std {base.std():.2f} points); gain of {cfg.method_label(method)} "
             f"{' / '.join(f'{v:+.1f}' for v in gain)} (std {gain.std():.2f}); {verdict} the bar of {STD_BAR:g} point. "
-            + run_line(record)
+            f"The default grid's base model (seed 0, `{ROBUSTNESS_OF[run_name]}`) scores {own_base:.1f} and gains "
+            f"{own_gain:+.1f} (mean over its GRPO seeds); with it, {len(six_base)} seeds: std {six_base.std():.2f} and "
+            f"{six_gain.std():.2f}, {verdict_six} the bar. " + run_line(record)
         )
     return "\n".join(lines) + "\n"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from harness import readme
 from harness.config import load_config
@@ -126,3 +127,25 @@ def test_the_emulated_cpu_block_compares_every_table_file(tmp_path: Path):
 def test_a_revision_shows_its_short_hash_and_whether_the_tree_had_changes():
     assert readme.revision("0123456789abcdef0123") == "0123456789"
     assert readme.revision("0123456789abcdef0123+dirty") == "0123456789+dirty"
+
+
+def test_the_spread_counts_the_default_grids_own_base_model_too(tmp_path: Path):
+    """Robustness run: base Avg@4 20, 24, 28 and gains 10, 12, 14; the default grid's own base
+    model 30 with GRPO at 46 (gain 16). Four seeds: base std sqrt(59 / 3) = 4.43, gain std
+    sqrt(20 / 3) = 2.58."""
+    smoke = yaml.safe_load((Path(__file__).parents[1] / "configs" / "smoke.yaml").read_text())
+    grpo = {"grpo-t1.0": smoke["methods"]["grpo-t1.0"]}
+    runs = {"robustness-arith": ({**smoke, "name": "rob", "models": {f"s{i}": smoke["models"]["tiny-llama"] for i in range(3)},
+                                  "methods": grpo}, [(f"s{i}", m, v) for i, b in enumerate((20.0, 24.0, 28.0))
+                                                     for m, v in (("base", b), ("grpo-t1.0", b + 10 + 2 * i))]),
+            readme.DEFAULT: ({**smoke, "name": "tiny", "methods": grpo}, [("tiny-llama", "base", 30.0), ("tiny-llama", "grpo-t1.0", 46.0)])}
+    for run, (cfg, rows) in runs.items():
+        (tmp_path / run / cfg["name"] / "tables").mkdir(parents=True)
+        (tmp_path / run / "run.json").write_text(json.dumps({"experiments": {cfg["name"]: cfg}}))
+        pd.DataFrame([{"model": m, "method": r, "benchmark": "arith", "metric": "avg@4", "level": "all", "mean": v}
+                      for m, r, v in rows]).to_csv(tmp_path / run / cfg["name"] / "tables" / "main_summary.csv", index=False)
+    _, method, base, gain = readme.with_default_model(tmp_path, "robustness-arith")
+    assert method == "grpo-t1.0" and base.tolist() == [20.0, 24.0, 28.0, 30.0] and gain.tolist() == [10.0, 12.0, 14.0, 16.0]
+    note = readme.main_spread_note(tmp_path, "robustness-arith")
+    assert "Across 4 pre-training seeds (this one and 3 of the robustness run; Robustness, below)" in note
+    assert "has a std of 4.4 points and the gain of GRPO T = 1.0 one of 2.6" in note
