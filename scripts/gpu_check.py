@@ -53,11 +53,11 @@ BF16_PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, 
 
 def sizes(small: bool) -> dict[str, Any]:
     if small:
-        return {"pretrain_steps": 20, "train_steps": 3,
+        return {"pretrain_steps": 20, "train_steps": 3, "data": {"arith": {"train_size": 2000, "test_per_level": 10}},
                 "train": {"prompts_per_step": 4, "group_size": 4, "max_new_tokens": 16, "micro_batch_size": 16}, "qwen": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                 num_attention_heads=4, num_key_value_heads=2, vocab_size=1000), "sample": (8, 32), "response": 256,
                 "chunk": 64, "matmul": 512}
-    return {"pretrain_steps": 400, "train_steps": 20, "train": {}, "qwen": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
+    return {"pretrain_steps": 400, "train_steps": 20, "data": {}, "train": {}, "qwen": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
             num_attention_heads=14, num_key_value_heads=2, vocab_size=151_936), "sample": (64, 512), "response": 4096,
             "chunk": 512, "matmul": 8192}
 
@@ -150,7 +150,7 @@ def tiny_setting(check: Check, steps: dict[str, Any]):
     from harness.config_file import read_config_file
     from harness.stages import build_tokenizer, prepare_dataset, pretrain
 
-    overrides = {"models": {"tiny-llama": {"pretrain": {"steps": steps["pretrain_steps"]}}}}
+    overrides = {"models": {"tiny-llama": {"pretrain": {"steps": steps["pretrain_steps"]}}}, "data": steps["data"]}
     cfg = load_config(deep_merge(read_config_file(ROOT / "configs" / "tiny.yaml"), overrides))
     work = check.out / "tiny"
     data, base = work / "arith-train.jsonl", work / "base"
