@@ -103,8 +103,11 @@ class Check:
         return done.returncode
 
     def save(self) -> None:
+        """The record so far, replaced whole (a killed check leaves the previous step's record)."""
         self.record["ok"] = all(s["ok"] for s in self.record["steps"].values())
-        (self.out / "gpu_check.json").write_text(json.dumps(self.record, indent=1) + "\n")
+        tmp = self.out / "gpu_check.json.tmp"
+        tmp.write_text(json.dumps(self.record, indent=1) + "\n")
+        os.replace(tmp, self.out / "gpu_check.json")
 
 
 def install(check: Check) -> dict[str, Any]:
