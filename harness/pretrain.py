@@ -91,7 +91,8 @@ def sft(
             scheduler.step()
             if average is not None:
                 average.update_parameters(model)
-            row = {"step": step, "loss": loss, "grad_norm": float(grad_norm), "lr": scheduler.get_last_lr()[0]}
+            row = {"step": step, "loss": loss, "grad_norm": float(grad_norm), "lr": scheduler.get_last_lr()[0],
+                   "tokens/trained": sum(len(ids) for ids, _ in examples)}  # forward + backward, no padding
             log.write(json.dumps(row) + "\n")
             bar.set_postfix(loss=f"{row['loss']:.3f}", refresh=False)
     if average is not None:

@@ -34,6 +34,7 @@ from harness import numerics
 from harness.comparisons import fixed_temperature
 from harness.config import REPO_ROOT, ExperimentConfig, load_config
 from harness.io import git_revision, iso_time, write_json
+from harness.model_flops import job_flops
 from harness.snapshot import base_spread, experiment, run_record, spread_note
 from harness.tables import format_cell
 
@@ -475,7 +476,7 @@ for _name in BENCHMARKS:
 
 def snapshot(results: Path, reference: Path, logs: Path = LOGS) -> None:
     """Copy the last run's record (`results/run.json`), each of its experiments' tables and its
-    jobs' times (`logs/{exp}/`) into `reference` (one run's directory), replacing what was there."""
+    jobs' times (`logs/{exp}/`) with their model FLOPs (harness.model_flops) into `reference` (one run's directory), replacing what was there."""
     record_path = results / "run.json"
     if not record_path.exists():
         raise FileNotFoundError(f"{record_path} does not exist: run the pipeline (make run) first")
@@ -489,7 +490,9 @@ def snapshot(results: Path, reference: Path, logs: Path = LOGS) -> None:
         (reference / exp / "tables").mkdir(parents=True)
         for name in TABLE_FILES:
             shutil.copyfile(results / exp / "tables" / name, reference / exp / "tables" / name)
-        job_times(logs / exp).to_csv(reference / exp / "jobs.csv", index=False)
+        jobs = job_times(logs / exp)
+        jobs["gflop"] = [job_flops(results.parent, exp, job) / 1e9 for job in jobs.to_dict("records")]
+        jobs.to_csv(reference / exp / "jobs.csv", index=False)
         training_curves(results, exp, load_config(experiments[exp])).to_csv(reference / exp / "curves.csv", index=False)
         for model in experiments[exp]["models"]:
             for figure in FIGURES:

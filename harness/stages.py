@@ -20,6 +20,7 @@ from harness.distributed import resolve_device
 from harness.evaluate import eval_policy, generate_and_score, summarize
 from harness.io import atomic_path, provenance, read_jsonl, write_json, write_jsonl
 from harness.modeling import build_tiny_llama, count_parameters, gguf_path, load_checkpoint, load_gguf, load_policy
+from harness.prompts import record_prompt_ids
 from harness.sampling import build_sampler
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def evaluate_cell(
     """Sample n responses per problem, score them, and write metrics and generations; the
     engine (native loop or lm-eval) changes who drives generation, not what is computed."""
     eval_seed = seed * 1_000_003 + zlib.crc32(benchmark.encode())  # per (seed, benchmark), the same for every method
-    extra = {}
+    extra, tokens = {}, None
     if cfg.eval.engine == "lm_eval":
         from harness.lm_eval_model import lm_eval_rows
 
@@ -127,16 +128,20 @@ def evaluate_cell(
         policy_model, tokenizer = load_policy(model_dir, resolve_device(cfg.eval.device, "eval.device"))
         generator = torch.Generator(device="cpu").manual_seed(eval_seed)  # row seeds: the same on every device
         sampler = build_sampler(cfg.eval.sampler, policy_model, model_dir, tokenizer, generator, cfg.eval.vllm)
+        records, prompt_format = read_jsonl(data_path)[: cfg.eval.limit], cfg.models[model].prompt_format
         rows = generate_and_score(
             sampler, tokenizer,
             lambda: eval_policy(cfg, method, model_dir, policy_model.config.hidden_size, seed, policy_model.device),
-            read_jsonl(data_path)[: cfg.eval.limit], cfg.eval, cfg.eval_max_new_tokens(benchmark),
-            cfg.models[model].prompt_format,
+            records, cfg.eval, cfg.eval_max_new_tokens(benchmark), prompt_format,
         )
+        # the model's work, for its FLOPs: each problem's prompt once (shared prefill), every generated token
+        tokens = {"prompt": sum(len(record_prompt_ids(tokenizer, r, prompt_format)) for r in records),
+                  "generated": sum(row["length"] for row in rows)}
     summary = summarize(rows, cfg.eval.n_samples, cfg.eval.ks) | extra
     write_jsonl(out_generations, rows)
     cell = {"exp": cfg.name, "model": model, "method": method, "seed": seed, "benchmark": benchmark}
-    write_json(out_json, {**cell, "metrics": summary, "provenance": provenance(cfg.model_dump(mode="json"), seed, eval_seed=eval_seed)})
+    write_json(out_json, {**cell, "metrics": summary, **({"tokens": tokens} if tokens else {}),
+                          "provenance": provenance(cfg.model_dump(mode="json"), seed, eval_seed=eval_seed)})
     return summary
 
 

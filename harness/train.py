@@ -250,6 +250,7 @@ def grpo_step(run: Run, step: int) -> dict[str, float]:
     return {
         "step": step,
         **batch_metrics(rollout, rewards, records, old, cfg),
+        **token_counts(rollout, cfg),
         **update_metrics,
         "lr": run.scheduler.get_last_lr()[0],
         **{f"temp/{k}": v for k, v in temperature_metrics.items()},
@@ -308,6 +309,17 @@ def batch_metrics(rollout: Rollout, rewards: Tensor, records: list[dict], old: O
     for level in sorted({lv for lv in levels if lv is not None}):
         out[f"reward_L{level}"] = float(rewards[torch.from_numpy(levels == level).to(rewards.device)].mean())
     return out
+
+
+def token_counts(rollout: Rollout, cfg: TrainConfig) -> dict[str, float]:
+    """The tokens the model processed this step (the whole batch, no padding), for its model
+    FLOPs: each distinct prompt prefilled once, every generated token, and every prompt and
+    response token through each forward + backward pass of the update and each no-grad pass
+    (theta_old's recompute when a batch is reused, the KL reference)."""
+    prompt, generated = float(rollout.prompt_mask.sum()), float(rollout.mask.sum())
+    passes = int(reuses_batch(cfg)) + int(cfg.kl_coef > 0)
+    return {"tokens/prompt": prompt / cfg.group_size, "tokens/generated": generated,
+            "tokens/trained": (prompt + generated) * cfg.updates_per_batch, "tokens/rescored": (prompt + generated) * passes}
 
 
 # ---------------------------------------------------------------- the loop

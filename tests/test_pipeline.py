@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness import numerics
+from harness import numerics, readme
 from harness.config import load_config
+from harness.model_flops import job_flops
 
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
@@ -91,6 +92,7 @@ def test_smoke_run_end_to_end(tmp_path):
     assert len(generations.splitlines()) == 12 * 4  # 2 levels x 6 problems, 4 samples each
     rows = [json.loads(line) for line in generations.splitlines()]
     assert all(r["correct_flexible"] >= r["correct"] for r in rows)  # the flexible reading adds to the strict one
+    assert cell["tokens"]["generated"] == sum(r["length"] for r in rows) and cell["tokens"]["prompt"] > 12 * 5
     assert cell["metrics"]["flexible_avg@4"] >= cell["metrics"]["avg@4"] and "flexible_pass@4" in cell["metrics"]
     steps = (root / "tiny-llama" / "grpo-linear" / "seed1" / "train" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(s)["step"] for s in steps] == [0, 1, 2]
@@ -102,6 +104,9 @@ def test_smoke_run_end_to_end(tmp_path):
     assert comparisons["method"].tolist() == ["base", "base", "grpo-linear", "grpo-linear"]
     assert set(comparisons["reference"]) == {"grpo-t1.0"} and set(comparisons["seeds"]) == {2}
     assert sorted(pd.read_csv(root / "tables" / "passk.csv")["k"].unique()) == [1, 2, 3, 4]
+    jobs = readme.job_times(tmp_path / "logs" / "smoke")  # every job's model FLOPs from the token counts it logged
+    assert sorted(jobs["kind"].value_counts().items()) == [("base_model", 1), ("eval", 6), ("train", 4)]
+    assert all(job_flops(tmp_path, "smoke", job) > 0 for job in jobs.to_dict("records"))
     record = json.loads((tmp_path / "results" / "run.json").read_text())
     assert list(record["experiments"]) == ["smoke"] and record["from_scratch"] and record["wall_seconds"] > 0
     assert record["models_trained"] == 5 and record["cells_evaluated"] == 6  # base + 2 methods x 2 seeds

@@ -70,12 +70,17 @@ def test_snapshot_copies_record_tables_curves_and_job_times(tmp_path: Path):
         (results / "smoke" / "figures" / "tiny-llama").mkdir(parents=True, exist_ok=True)
         (results / "smoke" / "figures" / "tiny-llama" / figure).write_bytes(b"png")
     write_time(logs / "smoke" / "tiny-llama" / "base_model.time.tsv", 3.0, 2.0)
+    base = results / "smoke" / "tiny-llama" / "base" / "model"
+    base.mkdir(parents=True)
+    (base / "run.json").write_text(json.dumps({"parameters": 1000}))
+    write_jsonl(base / "pretrain_metrics.jsonl", [{"step": s, "tokens/trained": 500} for s in range(4)])
     (reference / "stale").mkdir(parents=True)
     readme.snapshot(results, reference, logs)
     assert not (reference / "stale").exists()
     assert json.loads((reference / "run.json").read_text())["experiments"]["smoke"]["name"] == "smoke"
     assert (reference / "smoke" / "tables" / "main.csv").read_text() == "main.csv\n"
-    assert pd.read_csv(reference / "smoke" / "jobs.csv")["wall_s"].tolist() == [3.0]
+    jobs = pd.read_csv(reference / "smoke" / "jobs.csv")
+    assert jobs["wall_s"].tolist() == [3.0] and jobs["gflop"].tolist() == [6 * 1000 * 2000 / 1e9]
     curves = pd.read_csv(reference / "smoke" / "curves.csv")
     assert curves.columns.tolist() == ["model", "method", "seed", "step", "reward", "entropy", "response_length"]
     assert curves["method"].unique().tolist() == ["grpo-t1.0"] and curves["reward"].tolist() == [0.0, 0.1, 0.2, 1.0, 1.1, 1.2]

@@ -40,6 +40,9 @@ def test_two_steps_train_and_save_a_loadable_policy(tmp_path, toy_policy_dir, to
         assert all(torch.isfinite(torch.tensor(v)) for v in r.values())
         assert r["logprob_mismatch"] < 1e-4  # trainer and sampler agree on every token
         assert r["temperature_mean"] == pytest.approx(0.9 if r["step"] == 0 else 1.5, abs=1e-6)
+        rows_per_step = cfg.prompts_per_step * cfg.group_size  # the model's work: each prompt once, then every row
+        assert r["tokens/generated"] == pytest.approx(r["response_length"] * rows_per_step)
+        assert r["tokens/trained"] == r["tokens/prompt"] * cfg.group_size + r["tokens/generated"] and r["tokens/rescored"] == 0
     before, after = load_file(toy_policy_dir / "model.safetensors"), load_file(out / "model.safetensors")
     assert any(not torch.equal(before[k], after[k]) for k in before)
     model, tok = load_policy(out)
@@ -67,6 +70,9 @@ def test_kl_and_reused_batches_run(tmp_path, toy_policy_dir, toy_records):
     run(tmp_path, toy_policy_dir, toy_records, cfg)
     [row] = metrics(tmp_path / "run" / "metrics.jsonl")
     assert row["kl"] >= 0 and row["logprob_mismatch"] < 1e-4
+    sequences = row["tokens/prompt"] * cfg.group_size + row["tokens/generated"]
+    # two passes of the update; no-grad passes: theta_old (the batch is reused) and the KL reference
+    assert row["tokens/trained"] == 2 * sequences and row["tokens/rescored"] == 2 * sequences
 
 
 load_methods()
