@@ -1,6 +1,7 @@
 """What the benchmark scripts share (not a benchmark itself: tests/test_benchmark_scripts.py runs
 every other file here): the command line (`--threads`, `--smoke`), the numerics of the
-pipeline's jobs, the tiny setting's config, training records and policy, and a timer.
+pipeline's jobs, the tiny setting's config, training records and policy, a timer and the
+matrix-product peak of one thread.
 
 Paths are anchored at the repository, so a script runs from any working directory and writes only
 to temporary directories.
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -88,3 +91,31 @@ def timed(fn: Callable[[], object], repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+PEAK_SNIPPET = """
+import sys, time
+import harness, torch
+from harness import numerics
+numerics.configure(1)
+n, repeats, library = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+a, b = torch.randn(n, n), torch.randn(n, n)
+product = torch.mm if library == "torch" else lambda x, y: x.numpy() @ y.numpy()
+product(a, b)
+times = []
+for _ in range(repeats):
+    start = time.perf_counter()
+    product(a, b)
+    times.append(time.perf_counter() - start)
+print(2 * n**3 / min(times) / 1e9)
+"""
+
+
+def matmul_peak(mode: str, library: str, n: int, repeats: int) -> float:
+    """GFLOP/s of one thread on an (n, n) float32 product, best of `repeats`, in a fresh process
+    under `mode` numerics, through torch.mm or numpy's matmul."""
+    env = ({k: v for k, v in os.environ.items() if k not in numerics.PINNED_ENVIRONMENT}
+           | {numerics.MODE_VARIABLE: mode, "OPENBLAS_NUM_THREADS": "1"})  # one thread, whichever kernel
+    out = subprocess.run([sys.executable, "-c", PEAK_SNIPPET, str(n), str(repeats), library], env=env, check=True,
+                         capture_output=True, text=True)
+    return float(out.stdout.split()[-1])

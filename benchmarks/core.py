@@ -14,15 +14,12 @@ Uses the pre-trained tiny model of the default pipeline if it exists
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 # first: _common imports harness, which pins the numerics before torch loads
-from _common import experiment, parse_args, policy_dir, timed, train_records
+from _common import experiment, matmul_peak, parse_args, policy_dir, timed, train_records
 
 # isort: split
 
@@ -70,39 +67,11 @@ def sampler_vs_generate(cfg, model_dir: Path, batch: int, length: int, repeats: 
     print("\nratio: our tokens/s over generate's (both count the tokens each sampled up to its eos).")
 
 
-PEAK_SNIPPET = """
-import sys, time
-import harness, torch
-from harness import numerics
-numerics.configure(1)
-n, repeats, library = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-a, b = torch.randn(n, n), torch.randn(n, n)
-product = torch.mm if library == "torch" else lambda x, y: x.numpy() @ y.numpy()
-product(a, b)
-times = []
-for _ in range(repeats):
-    start = time.perf_counter()
-    product(a, b)
-    times.append(time.perf_counter() - start)
-print(2 * n**3 / min(times) / 1e9)
-"""
-
-
 PEAKS = {  # (numerics mode, library): what the row measures
     ("pinned", "torch"): "pinned numerics: OpenBLAS's Haswell kernel (AVX2), what every job runs",
     ("native", "torch"): "native numerics: torch's own product (MKL)",
     ("native", "numpy"): "native numerics: numpy's OpenBLAS with the kernel it picks for this CPU",
 }
-
-
-def matmul_peak(mode: str, library: str, n: int, repeats: int) -> float:
-    """GFLOP/s of one thread on an (n, n) float32 product, best of `repeats`, in a fresh process
-    under `mode` numerics, through torch.mm or numpy's matmul."""
-    env = ({k: v for k, v in os.environ.items() if k not in numerics.PINNED_ENVIRONMENT}
-           | {numerics.MODE_VARIABLE: mode, "OPENBLAS_NUM_THREADS": "1"})  # one thread, whichever kernel
-    out = subprocess.run([sys.executable, "-c", PEAK_SNIPPET, str(n), str(repeats), library], env=env, check=True,
-                         capture_output=True, text=True)
-    return float(out.stdout.split()[-1])
 
 
 def train_step_breakdown(cfg, model_dir: Path, steps: int, peak_n: int) -> None:

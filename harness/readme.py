@@ -49,7 +49,7 @@ MARKER = re.compile(r"(<!-- numbers:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /n
 LOGS = REPO_ROOT / "logs"
 TABLE_FILES = ("main.csv", "main_summary.csv", "main_by_level.csv", "comparisons.csv")
 FIGURES = ("reward.png", "entropy.png")  # training curves of every method, per model
-BENCHMARKS = ("core", "startup", "contention")  # benchmarks/*.py whose figures the README shows (make readme-bench)
+BENCHMARKS = ("core", "startup", "contention", "grid")  # benchmarks/*.py whose figures the README shows (make readme-bench)
 BAR = 3.0  # points: the fixed-temperature sweep's spread that shows temperature matters (issue: Countdown testbed)
 
 Block = Callable[[Path], str]
@@ -249,21 +249,24 @@ def cost(root: Path) -> str:
     first 15, so it misses up to 30 s of each job (a 40-s training job read 13-27 CPU s)."""
     reference = root / DEFAULT
     record = run_record(reference)
-    lines = ["| experiment | jobs | pre-training (s) | training (s) | evaluation (s) | all jobs (s) |",
-             "|:--|--:|--:|--:|--:|--:|"]
-    ratios, total = [], 0.0
+    lines = ["| experiment | jobs | pre-training (s) | training (s) | evaluation (s) | all jobs (s) | model TFLOP |",
+             "|:--|--:|--:|--:|--:|--:|--:|"]
+    ratios, total, gflop = [], 0.0, 0.0
     for exp in record["experiments"]:
         cfg = experiment(reference, exp)[0]
         jobs = pd.read_csv(reference / exp / "jobs.csv")
         by_kind = jobs.groupby("kind")["wall_s"].sum()
-        total += jobs["wall_s"].sum()
+        total, gflop = total + jobs["wall_s"].sum(), gflop + jobs["gflop"].sum()
         lines.append(f"| {exp} | {len(jobs)} | " + " | ".join(f"{by_kind.get(k, 0.0):.0f}" for k in JOB_KINDS)
-                     + f" | {jobs['wall_s'].sum():.0f} |")
+                     + f" | {jobs['wall_s'].sum():.0f} | {jobs['gflop'].sum() / 1e3:.1f} |")
         train = jobs.query("kind == 'train'").groupby("method")["wall_s"].mean()
         ratios.append(f"{exp}: " + ", ".join(f"{cfg.method_label(m)} {train[m] / train[REFERENCE_METHOD]:.2f}" for m in cfg.methods))
     bound = total / record["cores"] / 60
     return ("\n".join(lines) + f"\n\nJob seconds over the {record['cores']} cores: {bound:.0f} min, against the run's "
             f"{duration(record['wall_seconds'])} (the rest: the dataset, tokenizer, table, figure and report jobs and Snakemake between jobs). "
+            f"Model work (harness/model_flops.py: 2 FLOPs per weight and token forward, 6 trained): {gflop / 1e3:.1f} TFLOP, "
+            f"{gflop / record['wall_seconds']:.1f} GFLOP/s over the run's wall time; against the CPU's peak: benchmarks/grid.py "
+            "(Measured figures). "
             f"Training time per job relative to {REFERENCE_METHOD} (mean over seeds, process start included; methods also "
             "change what is generated, e.g. longer responses): " + "; ".join(ratios) + ".\n")
 
