@@ -41,6 +41,8 @@ from harness.tables import format_cell
 REFERENCE = REPO_ROOT / "reference"  # one directory per run: default (make run), robustness
 DEFAULT = "default"
 EMULATED = "emulated-cpu"  # make run again, under an emulated older CPU (README: Reproducibility)
+RARE_MULT = "countdown-rare-mult"  # configs/countdown-rare-mult.yaml: the sweep where exploration decides take-off
+TAKE_OFF = 0.01  # train reward over a run's last third above which the run learned (Countdown base models hit under 1%)
 ROBUSTNESS = {"robustness-arith": "arithmetic", "robustness-countdown": "Countdown"}  # run -> testbed
 ROBUSTNESS_OF = {"robustness-arith": "tiny", "robustness-countdown": "countdown"}  # run -> the default grid's experiment
 STD_BAR = 1.0  # points: the most a base model's Avg@n and the GRPO gain may vary across pre-training seeds
@@ -175,23 +177,15 @@ def paired(row: pd.Series) -> str:
     return f"{row['difference']:+.1f} [{row['ci_low']:+.1f}, {row['ci_high']:+.1f}]"
 
 
-@block("countdown-findings")
-def countdown_findings(root: Path) -> str:
+def sweep_bar(reference: Path, exp: str) -> list[str]:
     """The fixed-temperature sweep against the bar: the best and the worst fixed T differ by at
     least BAR points in Avg@n or Pass@k with a 95% paired interval that excludes zero."""
-    reference = root / DEFAULT
-    cfg, summary, _ = experiment(reference, "countdown")
-    frame = comparisons(reference, "countdown")
+    cfg = experiment(reference, exp)[0]
+    frame = comparisons(reference, exp)
     n, k = cfg.eval.n_samples, max(cfg.eval.ks)
     fixed = fixed_temperature(cfg, list(cfg.methods))
     best = frame["reference"].iloc[0]
-    base = {m: value(summary, "base", m)["mean"] for m in (f"avg@{n}", f"pass@{k}")}
-    gains = [value(summary, m, f"avg@{n}")["mean"] - base[f"avg@{n}"] for m in cfg.methods]
-    sentences = [
-        f"The base model hits the target in {base[f'avg@{n}']:.1f}% of samples (Pass@{k} {base[f'pass@{k}']:.1f}%); "
-        f"GRPO raises Avg@{n} by {min(gains):.1f} to {max(gains):.1f} points.",
-    ]
-    met = []
+    sentences, met = [], []
     for metric, name in ((f"avg@{n}", f"Avg@{n}"), (f"pass@{k}", f"Pass@{k}")):
         rows = [compared(frame, m, metric) for m in fixed if m != best]
         worst = min(rows, key=lambda r: r["difference"])
@@ -199,8 +193,40 @@ def countdown_findings(root: Path) -> str:
         sentences.append(f"{name}: {cfg.method_label(worst['method'])} against the best fixed temperature "
                          f"({cfg.method_label(best)}) {paired(worst)}.")
     verdict = "meets" if any(met) else "does not meet"
-    sentences.append(f"The sweep {verdict} the bar of a {BAR:.0f}-point gap with a paired 95% interval that excludes zero.")
-    return " ".join(sentences) + "\n"
+    return [*sentences, f"The sweep {verdict} the bar of a {BAR:.0f}-point gap with a paired 95% interval that excludes zero."]
+
+
+@block("countdown-findings")
+def countdown_findings(root: Path) -> str:
+    reference = root / DEFAULT
+    cfg, summary, _ = experiment(reference, "countdown")
+    n, k = cfg.eval.n_samples, max(cfg.eval.ks)
+    base = {m: value(summary, "base", m)["mean"] for m in (f"avg@{n}", f"pass@{k}")}
+    gains = [value(summary, m, f"avg@{n}")["mean"] - base[f"avg@{n}"] for m in cfg.methods]
+    first = (f"The base model hits the target in {base[f'avg@{n}']:.1f}% of samples (Pass@{k} {base[f'pass@{k}']:.1f}%); "
+             f"GRPO raises Avg@{n} by {min(gains):.1f} to {max(gains):.1f} points.")
+    return " ".join([first, *sweep_bar(reference, "countdown")]) + "\n"
+
+
+def took_off(curves: pd.DataFrame, steps: int) -> pd.Series:
+    """Per (method, seed) of training curves (curves.csv): whether the run learned, i.e. its mean
+    train reward over the last third of its `steps` is above TAKE_OFF."""
+    last = curves[curves["step"] >= steps - steps // CURVE_WINDOWS]
+    return last.groupby(["method", "seed"])["reward"].mean().gt(TAKE_OFF)
+
+
+@block("countdown-rare-mult")
+def countdown_rare_mult(root: Path) -> str:
+    """configs/countdown-rare-mult.yaml: its run, its main table, how many runs of each fixed
+    temperature took off (train reward above TAKE_OFF over the last third), the bar, the curves."""
+    reference = root / RARE_MULT
+    cfg = experiment(reference, RARE_MULT)[0]
+    runs = took_off(pd.read_csv(reference / RARE_MULT / "curves.csv"), cfg.train.steps).groupby("method").agg(["sum", "size"])
+    counts = ", ".join(f"{cfg.method_label(m)} {runs.loc[m, 'sum']} of {runs.loc[m, 'size']}"
+                       for m in fixed_temperature(cfg, list(cfg.methods)))
+    return (run_line(run_record(reference)) + "\n\n" + main_table(reference, RARE_MULT)
+            + f"\nRuns that took off (train reward above {TAKE_OFF:.0%} over the last third of the run): {counts}. "
+            + " ".join(sweep_bar(reference, RARE_MULT)) + "\n\n" + curves_table(reference, RARE_MULT))
 
 
 CLAIMS = {  # controller -> what its paper claims against fixed-temperature GRPO
@@ -385,13 +411,11 @@ CURVE_COLUMNS = ("reward", "entropy", "response_length")
 CURVE_WINDOWS = 3  # the run cut into first, middle and last thirds
 
 
-@block("countdown-curves")
-def countdown_curves(root: Path) -> str:
-    """Training curves of the fixed temperatures on Countdown (reference/default/countdown/
-    curves.csv): train reward and entropy (mean over seeds and over each third of the run)."""
-    reference = root / DEFAULT
-    cfg = experiment(reference, "countdown")[0]
-    curves = pd.read_csv(reference / "countdown" / "curves.csv")
+def curves_table(reference: Path, exp: str) -> str:
+    """Training curves of the fixed temperatures (reference/{run}/{exp}/curves.csv): train
+    reward and entropy (mean over seeds and over each third of the run)."""
+    cfg = experiment(reference, exp)[0]
+    curves = pd.read_csv(reference / exp / "curves.csv")
     steps = cfg.train.steps
     edges = [round(i * steps / CURVE_WINDOWS) for i in range(CURVE_WINDOWS + 1)]
     spans = [f"steps {lo}-{hi - 1}" for lo, hi in zip(edges, edges[1:])]
@@ -404,6 +428,11 @@ def countdown_curves(root: Path) -> str:
         entropies = [f"{means.loc[(method, s), 'entropy']:.3f}" for s in spans]
         lines.append(f"| {cfg.method_label(method)} | " + " | ".join(rewards + entropies) + " |")
     return "\n".join(lines) + "\n"
+
+
+@block("countdown-curves")
+def countdown_curves(root: Path) -> str:
+    return curves_table(root / DEFAULT, "countdown")
 
 
 def training_curves(results: Path, exp: str, cfg: ExperimentConfig) -> pd.DataFrame:
@@ -528,10 +557,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="first copy the last run's record, tables and job times (results/, logs/) into reference/")
     parser.add_argument("--run-dir", type=Path, default=REPO_ROOT,
                         help="the checkout whose results/ and logs/ --snapshot copies (default: this one)")
-    parser.add_argument("--as", dest="run", choices=(DEFAULT, EMULATED, *ROBUSTNESS), default=DEFAULT,
+    parser.add_argument("--as", dest="run", choices=(DEFAULT, EMULATED, *ROBUSTNESS, RARE_MULT), default=DEFAULT,
                         help=f"which reference run the snapshot replaces: {DEFAULT} (make run), {EMULATED} (make run "
-                             f"under an emulated older CPU) or one of {', '.join(ROBUSTNESS)} (configs/robustness/*.yaml); "
-                             "README: Reproducibility")
+                             f"under an emulated older CPU), one of {', '.join(ROBUSTNESS)} (configs/robustness/*.yaml; "
+                             f"README: Reproducibility) or {RARE_MULT} (configs/{RARE_MULT}.yaml)")
     parser.add_argument("--bench", nargs="+", choices=BENCHMARKS, default=[],
                         help="first run these benchmarks (benchmarks/NAME.py) and keep their figures in reference/benchmarks/")
     parser.add_argument("--check", action="store_true", help="only check that README.md is up to date")

@@ -154,3 +154,11 @@ def test_the_spread_counts_the_default_grids_own_base_model_too(tmp_path: Path):
     note = readme.main_spread_note(tmp_path, "robustness-arith")
     assert "Across 4 pre-training seeds (this one and 3 of the robustness run; Robustness, below)" in note
     assert "has a std of 4.4 points and the gain of GRPO T = 1.0 one of 2.6" in note
+
+
+def test_a_run_took_off_when_its_last_third_rewards_more_than_the_threshold():
+    """6 steps: the last third is steps 4-5; the threshold is 1% of rollouts hitting."""
+    rewards = {("a", 0): [0, 0, 0, 0, 0.0, 0.015], ("a", 1): [0.5, 0.5, 0.5, 0.5, 0.0, 0.0], ("b", 0): [0, 0, 0, 0, 0.02, 0.02]}
+    curves = pd.DataFrame([{"method": m, "seed": s, "step": t, "reward": r}
+                           for (m, s), rs in rewards.items() for t, r in enumerate(rs)])
+    assert readme.took_off(curves, 6).to_dict() == {("a", 0): False, ("a", 1): False, ("b", 0): True}
