@@ -71,6 +71,8 @@ robustness: setup   ## the base model from 5 pre-training seeds per testbed, int
 	$(PY) -m harness.readme --snapshot --as robustness-arith
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/robustness/countdown.yaml
 	$(PY) -m harness.readme --snapshot --as robustness-countdown
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/robustness/countdown-rare-mult.yaml
+	$(PY) -m harness.readme --snapshot --as robustness-countdown-rare-mult
 
 test: setup         ## the test suite
 	$(VENV)/bin/pytest -n 2 -q
