@@ -43,8 +43,10 @@ DEFAULT = "default"
 EMULATED = "emulated-cpu"  # make run again, under an emulated older CPU (README: Reproducibility)
 RARE_MULT = "countdown-rare-mult"  # configs/countdown-rare-mult.yaml: the sweep where exploration decides take-off
 TAKE_OFF = 0.01  # train reward over a run's last third above which the run learned (Countdown base models hit under 1%)
-ROBUSTNESS = {"robustness-arith": "arithmetic", "robustness-countdown": "Countdown"}  # run -> testbed
-ROBUSTNESS_OF = {"robustness-arith": "tiny", "robustness-countdown": "countdown"}  # run -> the default grid's experiment
+ROBUSTNESS = {"robustness-arith": "arithmetic", "robustness-countdown": "Countdown",  # run -> testbed
+              "robustness-countdown-rare-mult": "Countdown, rare multiplication"}
+ROBUSTNESS_OF = {"robustness-arith": (DEFAULT, "tiny"), "robustness-countdown": (DEFAULT, "countdown"),  # run ->
+                 "robustness-countdown-rare-mult": (RARE_MULT, RARE_MULT)}  # the reference run and experiment of its recipe
 STD_BAR = 1.0  # points: the most a base model's Avg@n and the GRPO gain may vary across pre-training seeds
 README = REPO_ROOT / "README.md"
 MARKER = re.compile(r"(<!-- numbers:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /numbers:(?P=name) -->)", re.DOTALL)
@@ -217,14 +219,14 @@ def took_off(curves: pd.DataFrame, steps: int) -> pd.Series:
 
 @block("countdown-rare-mult")
 def countdown_rare_mult(root: Path) -> str:
-    """configs/countdown-rare-mult.yaml: its run, its main table, how many runs of each fixed
-    temperature took off (train reward above TAKE_OFF over the last third), the bar, the curves."""
+    """configs/countdown-rare-mult.yaml: its run, its main table, how many runs of each method
+    took off (train reward above TAKE_OFF over the last third), the bar, the fixed temperatures' curves."""
     reference = root / RARE_MULT
     cfg = experiment(reference, RARE_MULT)[0]
     runs = took_off(pd.read_csv(reference / RARE_MULT / "curves.csv"), cfg.train.steps).groupby("method").agg(["sum", "size"])
-    counts = ", ".join(f"{cfg.method_label(m)} {runs.loc[m, 'sum']} of {runs.loc[m, 'size']}"
-                       for m in fixed_temperature(cfg, list(cfg.methods)))
+    counts = ", ".join(f"{cfg.method_label(m)} {runs.loc[m, 'sum']} of {runs.loc[m, 'size']}" for m in cfg.methods)
     return (run_line(run_record(reference)) + "\n\n" + main_table(reference, RARE_MULT)
+            + main_spread_note(root, "robustness-countdown-rare-mult")
             + f"\nRuns that took off (train reward above {TAKE_OFF:.0%} over the last third of the run): {counts}. "
             + " ".join(sweep_bar(reference, RARE_MULT)) + "\n\n" + curves_table(reference, RARE_MULT))
 
@@ -298,11 +300,12 @@ def cost(root: Path) -> str:
 
 
 def with_default_model(root: Path, run_name: str) -> tuple[ExperimentConfig, str, pd.Series, pd.Series]:
-    """`base_spread` of a robustness run with the default grid's own base model (pre-training
-    seed 0) appended: its Avg@n, and its gain as the mean over the grid's GRPO seeds."""
+    """`base_spread` of a robustness run with its recipe's own base model (pre-training seed 0,
+    ROBUSTNESS_OF) appended: its Avg@n, and its gain as the mean over that experiment's GRPO seeds."""
     cfg, method, base, gain = base_spread(root / run_name)
     n = cfg.eval.n_samples
-    summary = experiment(root / DEFAULT, ROBUSTNESS_OF[run_name])[1]
+    run, exp = ROBUSTNESS_OF[run_name]
+    summary = experiment(root / run, exp)[1]
     own_base = value(summary, "base", f"avg@{n}")["mean"]
     own_gain = value(summary, method, f"avg@{n}")["mean"] - own_base
     return cfg, method, pd.concat([base, pd.Series([own_base])]), pd.concat([gain, pd.Series([own_gain])])
@@ -342,7 +345,7 @@ def robustness(root: Path) -> str:
             f"- {testbed} ({len(cfg.models)} pre-training seeds, `{cfg.name}`): base model Avg@{n} "
             f"{' / '.join(f'{v:.1f}' for v in base)} (std {base.std():.2f} points); gain of {cfg.method_label(method)} "
             f"{' / '.join(f'{v:+.1f}' for v in gain)} (std {gain.std():.2f}); {verdict} the bar of {STD_BAR:g} point. "
-            f"The default grid's base model (seed 0, `{ROBUSTNESS_OF[run_name]}`) scores {own_base:.1f} and gains "
+            f"The base model of `{ROBUSTNESS_OF[run_name][1]}` (seed 0) scores {own_base:.1f} and gains "
             f"{own_gain:+.1f} (mean over its GRPO seeds); with it, {len(six_base)} seeds: std {six_base.std():.2f} and "
             f"{six_gain.std():.2f}, {verdict_six} the bar. " + run_line(record)
         )
@@ -436,10 +439,10 @@ def countdown_curves(root: Path) -> str:
 
 
 def training_curves(results: Path, exp: str, cfg: ExperimentConfig) -> pd.DataFrame:
-    """Per step and seed, the fixed-temperature methods' training metrics (CURVE_COLUMNS)."""
+    """Per step and seed, every method's training metrics (CURVE_COLUMNS)."""
     frames = []
     for model in cfg.models:
-        for method in fixed_temperature(cfg, list(cfg.methods)):
+        for method in cfg.methods:
             for seed in cfg.method_seeds(method):
                 log = results / exp / model / method / f"seed{seed}" / "train" / "metrics.jsonl"
                 rows = pd.read_json(log, lines=True)[["step", *CURVE_COLUMNS]]
