@@ -225,10 +225,13 @@ def countdown_rare_mult(root: Path) -> str:
     cfg = experiment(reference, RARE_MULT)[0]
     runs = took_off(pd.read_csv(reference / RARE_MULT / "curves.csv"), cfg.train.steps).groupby("method").agg(["sum", "size"])
     counts = ", ".join(f"{cfg.method_label(m)} {runs.loc[m, 'sum']} of {runs.loc[m, 'size']}" for m in cfg.methods)
+    adaptive = [m for m in cfg.methods if m not in fixed_temperature(cfg, list(cfg.methods))]
     return (run_line(run_record(reference)) + "\n\n" + main_table(reference, RARE_MULT)
             + main_spread_note(root, "robustness-countdown-rare-mult")
             + f"\nRuns that took off (train reward above {TAKE_OFF:.0%} over the last third of the run): {counts}. "
-            + " ".join(sweep_bar(reference, RARE_MULT)) + "\n\n" + curves_table(reference, RARE_MULT))
+            + " ".join(sweep_bar(reference, RARE_MULT)) + "\n\n" + curves_table(reference, RARE_MULT)
+            + "\nThe adaptive methods' mean sampling temperature, over seeds and thirds of the run:\n\n"
+            + curves_table(reference, RARE_MULT, adaptive, ("temperature_mean",)))
 
 
 CLAIMS = {  # controller -> what its paper claims against fixed-temperature GRPO
@@ -243,25 +246,32 @@ CLAIMS = {  # controller -> what its paper claims against fixed-temperature GRPO
 READING = {"better": "holds", "worse": "fails (worse)", "equivalent": "fails (equivalent)", "undecided": "undecided"}
 
 
+def testbeds(root: Path) -> list[tuple[Path, str]]:
+    """(reference run, experiment) of every testbed the README judges methods on: the default
+    grid's experiments, then the rare-multiplication Countdown recipe."""
+    return [(root / DEFAULT, e) for e in run_record(root / DEFAULT)["experiments"]] + [(root / RARE_MULT, RARE_MULT)]
+
+
 @block("claims")
 def claims(root: Path) -> str:
     """Each adaptive method's claim against the best fixed temperature, on every testbed: the
-    paired Avg@n difference [95% interval] and what it says (holds / fails / undecided)."""
-    reference = root / DEFAULT
-    exps = list(run_record(reference)["experiments"])
-    cfgs = {e: experiment(reference, e)[0] for e in exps}
-    frames = {e: comparisons(reference, e) for e in exps}
-    first = cfgs[exps[0]]
-    n = first.eval.n_samples
-    lines = ["| method | claim | " + " | ".join(f"{e}: Avg@{n} vs best fixed T" for e in exps) + " |",
-             "|:--|:--|" + ":--|" * len(exps)]
+    paired difference [95% interval] of Avg@n (and on the rare-multiplication recipe, whose
+    temperatures differ in Pass@k, of Pass@k) and what it says (holds / fails / undecided)."""
+    columns = [(ref, exp, "avg") for ref, exp in testbeds(root)] + [(root / RARE_MULT, RARE_MULT, "pass")]
+    cfgs = {exp: experiment(ref, exp)[0] for ref, exp, _ in columns}
+    frames = {exp: comparisons(ref, exp) for ref, exp, _ in columns}
+    first = cfgs[columns[0][1]]
+    n, k = first.eval.n_samples, max(first.eval.ks)
+    metric = {"avg": (f"avg@{n}", f"Avg@{n}"), "pass": (f"pass@{k}", f"Pass@{k}")}
+    lines = ["| method | claim | " + " | ".join(f"{exp}: {metric[m][1]} vs best fixed T" for _, exp, m in columns) + " |",
+             "|:--|:--|" + ":--|" * len(columns)]
     for method in first.methods:
         controller = first.controller_spec(method)["controller"]
         if controller not in CLAIMS:
             continue
         cells = []
-        for e in exps:
-            row = compared(frames[e], method, f"avg@{n}")
+        for _, exp, m in columns:
+            row = compared(frames[exp], method, metric[m][0])
             cells.append(f"{paired(row)} {READING[row['verdict']]}; MDD {row['mdd']:.1f}, "
                          f"paired/unpaired width {row['width_ratio']:.2f}")
         lines.append(f"| {first.method_label(method)} | {CLAIMS[controller]} | " + " | ".join(cells) + " |")
@@ -389,9 +399,8 @@ def power(root: Path) -> str:
     """What each testbed can resolve: the minimum detectable difference of Avg@n against the best
     fixed temperature, how much pairing narrows the interval, and the seeds that would detect
     `statistics.detect` points for every method."""
-    reference = root / DEFAULT
     sentences = []
-    for exp in run_record(reference)["experiments"]:
+    for reference, exp in testbeds(root):
         cfg = experiment(reference, exp)[0]
         n = cfg.eval.n_samples
         frame = comparisons(reference, exp)
@@ -410,26 +419,28 @@ def power(root: Path) -> str:
     return "\n".join(f"- {s}" for s in sentences) + "\n"
 
 
-CURVE_COLUMNS = ("reward", "entropy", "response_length")
+CURVE_COLUMNS = ("reward", "entropy", "response_length", "temperature_mean")
 CURVE_WINDOWS = 3  # the run cut into first, middle and last thirds
+CURVE_FORMATS = {"reward": lambda v: f"{100 * v:.1f}%", "entropy": lambda v: f"{v:.3f}", "temperature_mean": lambda v: f"{v:.2f}"}
 
 
-def curves_table(reference: Path, exp: str) -> str:
-    """Training curves of the fixed temperatures (reference/{run}/{exp}/curves.csv): train
-    reward and entropy (mean over seeds and over each third of the run)."""
+def curves_table(reference: Path, exp: str, methods: list[str] | None = None,
+                 columns: tuple[str, ...] = ("reward", "entropy")) -> str:
+    """Training curves (reference/{run}/{exp}/curves.csv) of `methods` (default: the fixed
+    temperatures): each of `columns` as its mean over seeds and over each third of the run."""
     cfg = experiment(reference, exp)[0]
     curves = pd.read_csv(reference / exp / "curves.csv")
     steps = cfg.train.steps
     edges = [round(i * steps / CURVE_WINDOWS) for i in range(CURVE_WINDOWS + 1)]
     spans = [f"steps {lo}-{hi - 1}" for lo, hi in zip(edges, edges[1:])]
     curves["span"] = pd.cut(curves["step"], edges, right=False, labels=spans)
-    means = curves.groupby(["method", "span"], observed=True)[["reward", "entropy"]].mean()
-    lines = ["| method | " + " | ".join(f"reward, {s}" for s in spans) + " | " + " | ".join(f"entropy, {s}" for s in spans) + " |",
-             "|:--|" + "--:|" * (2 * len(spans))]
-    for method in fixed_temperature(cfg, list(cfg.methods)):
-        rewards = [f"{100 * means.loc[(method, s), 'reward']:.1f}%" for s in spans]
-        entropies = [f"{means.loc[(method, s), 'entropy']:.3f}" for s in spans]
-        lines.append(f"| {cfg.method_label(method)} | " + " | ".join(rewards + entropies) + " |")
+    means = curves.groupby(["method", "span"], observed=True)[list(columns)].mean()
+    names = {"temperature_mean": "mean T"}
+    lines = ["| method | " + " | ".join(f"{names.get(c, c)}, {s}" for c in columns for s in spans) + " |",
+             "|:--|" + "--:|" * (len(columns) * len(spans))]
+    for method in methods or fixed_temperature(cfg, list(cfg.methods)):
+        cells = [CURVE_FORMATS[c](means.loc[(method, s), c]) for c in columns for s in spans]
+        lines.append(f"| {cfg.method_label(method)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

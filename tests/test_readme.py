@@ -66,7 +66,8 @@ def test_snapshot_copies_record_tables_curves_and_job_times(tmp_path: Path):
     for shift, method in enumerate(cfg.methods):
         for seed in (0, 1):
             write_jsonl(results / "smoke" / "tiny-llama" / method / f"seed{seed}" / "train" / "metrics.jsonl",
-                        [{"step": s, "reward": 0.1 * s + seed + 10 * shift, "entropy": 1.0, "response_length": 5.0, "lr": 0.1}
+                        [{"step": s, "reward": 0.1 * s + seed + 10 * shift, "entropy": 1.0, "response_length": 5.0,
+                          "temperature_mean": 1.0, "lr": 0.1}
                          for s in range(3)])
     for figure in readme.FIGURES:
         (results / "smoke" / "figures" / "tiny-llama").mkdir(parents=True, exist_ok=True)
@@ -84,7 +85,7 @@ def test_snapshot_copies_record_tables_curves_and_job_times(tmp_path: Path):
     jobs = pd.read_csv(reference / "smoke" / "jobs.csv")
     assert jobs["wall_s"].tolist() == [3.0] and jobs["gflop"].tolist() == [6 * 1000 * 2000 / 1e9]
     curves = pd.read_csv(reference / "smoke" / "curves.csv")
-    assert curves.columns.tolist() == ["model", "method", "seed", "step", "reward", "entropy", "response_length"]
+    assert curves.columns.tolist() == ["model", "method", "seed", "step", "reward", "entropy", "response_length", "temperature_mean"]
     assert curves["method"].unique().tolist() == ["grpo-t1.0", "grpo-linear"]  # every method, the adaptive ones too
     assert curves["reward"].tolist() == pytest.approx([0.0, 0.1, 0.2, 1.0, 1.1, 1.2, 10.0, 10.1, 10.2, 11.0, 11.1, 11.2])
     assert (reference / "smoke" / "figures" / "tiny-llama" / "entropy.png").read_bytes() == b"png"
