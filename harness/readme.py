@@ -421,7 +421,11 @@ def power(root: Path) -> str:
 
 CURVE_COLUMNS = ("reward", "entropy", "response_length", "temperature_mean")
 CURVE_WINDOWS = 3  # the run cut into first, middle and last thirds
-CURVE_FORMATS = {"reward": lambda v: f"{100 * v:.1f}%", "entropy": lambda v: f"{v:.3f}", "temperature_mean": lambda v: f"{v:.2f}"}
+CURVE_CELLS = {  # column -> (its name in a table's header, how a cell shows it)
+    "reward": ("reward", lambda v: f"{100 * v:.1f}%"),
+    "entropy": ("entropy", lambda v: f"{v:.3f}"),
+    "temperature_mean": ("mean T", lambda v: f"{v:.2f}"),
+}
 
 
 def curves_table(reference: Path, exp: str, methods: list[str] | None = None,
@@ -435,11 +439,10 @@ def curves_table(reference: Path, exp: str, methods: list[str] | None = None,
     spans = [f"steps {lo}-{hi - 1}" for lo, hi in zip(edges, edges[1:])]
     curves["span"] = pd.cut(curves["step"], edges, right=False, labels=spans)
     means = curves.groupby(["method", "span"], observed=True)[list(columns)].mean()
-    names = {"temperature_mean": "mean T"}
-    lines = ["| method | " + " | ".join(f"{names.get(c, c)}, {s}" for c in columns for s in spans) + " |",
+    lines = ["| method | " + " | ".join(f"{CURVE_CELLS[c][0]}, {s}" for c in columns for s in spans) + " |",
              "|:--|" + "--:|" * (len(columns) * len(spans))]
     for method in methods or fixed_temperature(cfg, list(cfg.methods)):
-        cells = [CURVE_FORMATS[c](means.loc[(method, s), c]) for c in columns for s in spans]
+        cells = [CURVE_CELLS[c][1](means.loc[(method, s), c]) for c in columns for s in spans]
         lines.append(f"| {cfg.method_label(method)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

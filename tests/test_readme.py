@@ -166,3 +166,22 @@ def test_a_run_took_off_when_its_last_third_rewards_more_than_the_threshold():
     curves = pd.DataFrame([{"method": m, "seed": s, "step": t, "reward": r}
                            for (m, s), rs in rewards.items() for t, r in enumerate(rs)])
     assert readme.took_off(curves, 6).to_dict() == {("a", 0): False, ("a", 1): False, ("b", 0): True}
+
+
+def test_the_curves_table_shows_each_column_per_third_of_the_run(tmp_path: Path):
+    """6 steps in thirds of 2; the adaptive method's mean T rises 0.9, 1.1 / 1.3, 1.5 / 1.7, 1.9
+    (two seeds alike): 1.00, 1.40, 1.80. Without `methods`, only the fixed temperatures."""
+    smoke = yaml.safe_load((Path(__file__).parents[1] / "configs" / "smoke.yaml").read_text())
+    smoke["train"] = {**smoke.get("train", {}), "steps": 6}
+    (tmp_path / "smoke" / "tables").mkdir(parents=True)
+    (tmp_path / "smoke" / "tables" / "main_summary.csv").write_text("method,metric,level,mean\n")  # read beside the config
+    (tmp_path / "run.json").write_text(json.dumps({"experiments": {"smoke": smoke}}))
+    pd.DataFrame([{"model": "tiny-llama", "method": m, "seed": seed, "step": t, "reward": 0.01 * t, "entropy": 0.5,
+                   "response_length": 5.0, "temperature_mean": 1.0 if m == "grpo-t1.0" else 0.9 + 0.2 * t}
+                  for m in ("grpo-t1.0", "grpo-linear") for seed in (0, 1) for t in range(6)]
+                 ).to_csv(tmp_path / "smoke" / "curves.csv", index=False)
+    table = readme.curves_table(tmp_path, "smoke", ["grpo-linear"], ("temperature_mean",)).splitlines()
+    assert table[0] == "| method | mean T, steps 0-1 | mean T, steps 2-3 | mean T, steps 4-5 |"
+    assert table[2:] == ["| GRPO T: 0.9 -> 1.5 | 1.00 | 1.40 | 1.80 |"]
+    fixed = readme.curves_table(tmp_path, "smoke").splitlines()
+    assert fixed[2:] == ["| GRPO T = 1.0 | 0.5% | 2.5% | 4.5% | 0.500 | 0.500 | 0.500 |"]
