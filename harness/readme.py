@@ -225,7 +225,8 @@ def countdown_rare_mult(root: Path) -> str:
     cfg = experiment(reference, RARE_MULT)[0]
     runs = took_off(pd.read_csv(reference / RARE_MULT / "curves.csv"), cfg.train.steps).groupby("method").agg(["sum", "size"])
     counts = ", ".join(f"{cfg.method_label(m)} {runs.loc[m, 'sum']} of {runs.loc[m, 'size']}" for m in cfg.methods)
-    adaptive = [m for m in cfg.methods if m not in fixed_temperature(cfg, list(cfg.methods))]
+    fixed = fixed_temperature(cfg, list(cfg.methods))
+    adaptive = [m for m in cfg.methods if m not in fixed]
     return (run_line(run_record(reference)) + "\n\n" + main_table(reference, RARE_MULT)
             + main_spread_note(root, "robustness-countdown-rare-mult")
             + f"\nRuns that took off (train reward above {TAKE_OFF:.0%} over the last third of the run): {counts}. "
@@ -258,9 +259,8 @@ def claims(root: Path) -> str:
     paired difference [95% interval] of Avg@n (and on the rare-multiplication recipe, whose
     temperatures differ in Pass@k, of Pass@k) and what it says (holds / fails / undecided)."""
     columns = [(ref, exp, "avg") for ref, exp in testbeds(root)] + [(root / RARE_MULT, RARE_MULT, "pass")]
-    cfgs = {exp: experiment(ref, exp)[0] for ref, exp, _ in columns}
     frames = {exp: comparisons(ref, exp) for ref, exp, _ in columns}
-    first = cfgs[columns[0][1]]
+    first = experiment(*columns[0][:2])[0]  # its methods, labels and n, k name the rows and metrics
     n, k = first.eval.n_samples, max(first.eval.ks)
     metric = {"avg": (f"avg@{n}", f"Avg@{n}"), "pass": (f"pass@{k}", f"Pass@{k}")}
     lines = ["| method | claim | " + " | ".join(f"{exp}: {metric[m][1]} vs best fixed T" for _, exp, m in columns) + " |",
