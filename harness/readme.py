@@ -525,7 +525,9 @@ for _name in BENCHMARKS:
 
 def snapshot(results: Path, reference: Path, logs: Path = LOGS) -> None:
     """Copy the last run's record (`results/run.json`), each of its experiments' tables and its
-    jobs' times (`logs/{exp}/`) with their model FLOPs (harness.model_flops) into `reference` (one run's directory), replacing what was there."""
+    jobs' times (`logs/{exp}/`) with their model FLOPs (harness.model_flops) into `reference` (one
+    run's directory), replacing what was there only once the whole copy is made: a snapshot that
+    fails or is killed half-way leaves the previous one as it was."""
     record_path = results / "run.json"
     if not record_path.exists():
         raise FileNotFoundError(f"{record_path} does not exist: run the pipeline (make run) first")
@@ -533,8 +535,22 @@ def snapshot(results: Path, reference: Path, logs: Path = LOGS) -> None:
     missing = [str(results / e / "tables" / f) for e in experiments for f in TABLE_FILES if not (results / e / "tables" / f).exists()]
     if missing:
         raise FileNotFoundError(f"the last run did not produce {missing}: rerun make run")
+    staging, replaced = (reference.with_name(f".{reference.name}.{part}") for part in ("partial", "replaced"))
+    for leftover in (staging, replaced):  # of a snapshot killed before
+        shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        copy_run(results, experiments, staging, logs)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if reference.exists():
-        shutil.rmtree(reference)
+        reference.rename(replaced)
+    staging.rename(reference)
+    shutil.rmtree(replaced, ignore_errors=True)
+
+
+def copy_run(results: Path, experiments: dict[str, dict], reference: Path, logs: Path) -> None:
+    """What `snapshot` keeps of a run, written into the new directory `reference`."""
     for exp in experiments:
         (reference / exp / "tables").mkdir(parents=True)
         for name in TABLE_FILES:
@@ -548,7 +564,7 @@ def snapshot(results: Path, reference: Path, logs: Path = LOGS) -> None:
                 source = results / exp / "figures" / model / figure
                 (reference / exp / "figures" / model).mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, reference / exp / "figures" / model / figure)
-    shutil.copyfile(record_path, reference / "run.json")
+    shutil.copyfile(results / "run.json", reference / "run.json")
 
 
 def render(text: str, root: Path = REFERENCE) -> dict[str, str]:

@@ -89,6 +89,12 @@ def test_snapshot_copies_record_tables_curves_and_job_times(tmp_path: Path):
     assert curves["method"].unique().tolist() == ["grpo-t1.0", "grpo-linear"]  # every method, the adaptive ones too
     assert curves["reward"].tolist() == pytest.approx([0.0, 0.1, 0.2, 1.0, 1.1, 1.2, 10.0, 10.1, 10.2, 11.0, 11.1, 11.2])
     assert (reference / "smoke" / "figures" / "tiny-llama" / "entropy.png").read_bytes() == b"png"
+    (results / "smoke" / "figures" / "tiny-llama" / "entropy.png").unlink()  # a run that lost a figure
+    (results / "smoke" / "tables" / "main.csv").write_text("newer\n")
+    with pytest.raises(FileNotFoundError, match="entropy.png"):
+        readme.snapshot(results, reference, logs)
+    assert (reference / "smoke" / "tables" / "main.csv").read_text() == "main.csv\n"  # the previous snapshot, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "reference", "results"]  # no staging left behind
 
 
 def test_a_benchmark_is_recorded_with_its_machine_and_rendered_as_its_block(tmp_path: Path):
