@@ -63,8 +63,8 @@ smollm2: setup      ## a real model offline (about 9 minutes on 2 cores): result
 readme-numbers: setup  ## copy the last run's record and tables into reference/ and regenerate README's numbers
 	$(PY) -m harness.readme --snapshot
 
-readme-bench: setup  ## on a quiet machine: benchmarks/{core,startup,contention,grid}.py into reference/benchmarks/ and README's figures
-	$(PY) -m harness.readme --bench core startup contention grid
+readme-bench: setup  ## on a quiet machine: benchmarks/{core,startup,contention,grid,methods}.py into reference/benchmarks/ and README's figures
+	$(PY) -m harness.readme --bench core startup contention grid methods
 
 robustness: setup   ## the base model from 5 pre-training seeds per testbed, into reference/robustness-*/ (README: Reproducibility)
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile configs/robustness/arith.yaml

@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import argparse
+import random
+import statistics
 import subprocess
 import sys
 import time
@@ -72,26 +74,32 @@ def step_costs(smoke: bool, steps: int, warmup: int) -> None:
         runs[name] = build_run(base, records, cfg.controller_spec(name), cfg.train_config(name), seed=0)
         clocks[name] = defaultdict(float)
         instrument(runs[name].controller, clocks[name])
-    totals: dict[str, dict[str, float]] = {name: defaultdict(float) for name in runs}
+    seconds: dict[str, list[float]] = defaultdict(list)  # per measured round
+    tokens: dict[str, list[float]] = defaultdict(list)
+    in_method: dict[str, list[float]] = defaultdict(list)
     for step in range(warmup + steps):
-        for name, run in runs.items():  # round-robin: drift in machine speed hits all alike
+        order = list(runs)
+        random.Random(step).shuffle(order)  # round-robin in a new order each round: drift and position hit all alike
+        for name in order:
             clocks[name]["method"] = 0.0
-            metrics = grpo_step(run, step)
+            metrics = grpo_step(runs[name], step)
             if step >= warmup:
-                t = totals[name]
-                t["step"] += metrics["time/step"]
-                t["tokens"] += metrics["response_length"] * cfg.train.prompts_per_step * cfg.train.group_size
-                t["method"] += clocks[name]["method"]
-    ref = totals["grpo-t1.0"]
-    ref_per_token = ref["step"] / ref["tokens"]
+                seconds[name].append(metrics["time/step"])
+                tokens[name].append(metrics["response_length"] * cfg.train.prompts_per_step * cfg.train.group_size)
+                in_method[name].append(clocks[name]["method"])
+    print(f"model: {base}")
     print(f"\n### Training-step cost per method ({cfg.train.prompts_per_step} x {cfg.train.group_size} rollouts, "
-          f"{steps} steps after {warmup} warm-up, {torch.get_num_threads()} thread, {base})\n")
-    print("| method | s / step | tokens / step | s per 1k tokens | vs grpo-t1.0 (per token) | in method code |")
+          f"{steps} steps after {warmup} warm-up, every method once per round in a shuffled order, "
+          f"{torch.get_num_threads()} thread)\n")
+    print("| method | s / step | tokens / step | s per 1k tokens | vs grpo-t1.0 per token: median over rounds [range] "
+          "| in method code |")
     print("|---|---|---|---|---|---|")
-    for name, t in totals.items():
-        per_token = t["step"] / t["tokens"]
-        print(f"| {name} | {t['step'] / steps:.3f} | {t['tokens'] / steps:.0f} | {1000 * per_token:.3f} | "
-              f"{per_token / ref_per_token - 1:+.1%} | {t['method'] / t['step']:.1%} |")
+    ref = "grpo-t1.0"
+    for name in runs:
+        ratios = [(s / n) / (rs / rn) - 1 for s, n, rs, rn in zip(seconds[name], tokens[name], seconds[ref], tokens[ref])]
+        print(f"| {name} | {statistics.mean(seconds[name]):.3f} | {statistics.mean(tokens[name]):.0f} | "
+              f"{1000 * sum(seconds[name]) / sum(tokens[name]):.3f} | {statistics.median(ratios):+.1%} "
+              f"[{min(ratios):+.0%}, {max(ratios):+.0%}] | {sum(in_method[name]) / sum(seconds[name]):.1%} |")
 
 
 MEMORY_CHILD = """
@@ -135,7 +143,7 @@ def tampo_memory(ks: list[int], vocab: int, threads: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--ks", type=int, nargs="+", default=[1, 5, 10, 20], help="TAMPO's virtual temperatures")
     parser.add_argument("--vocab", type=int, default=32_000)

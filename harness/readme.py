@@ -53,7 +53,7 @@ MARKER = re.compile(r"(<!-- numbers:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /n
 LOGS = REPO_ROOT / "logs"
 TABLE_FILES = ("main.csv", "main_summary.csv", "main_by_level.csv", "comparisons.csv")
 FIGURES = ("reward.png", "entropy.png")  # training curves of every method, per model
-BENCHMARKS = ("core", "startup", "contention", "grid")  # benchmarks/*.py whose figures the README shows (make readme-bench)
+BENCHMARKS = ("core", "startup", "contention", "grid", "methods")  # benchmarks/*.py whose figures the README shows (make readme-bench)
 BAR = 3.0  # points: the fixed-temperature sweep's spread that shows temperature matters (issue: Countdown testbed)
 
 Block = Callable[[Path], str]
