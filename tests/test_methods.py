@@ -8,7 +8,7 @@ from scipy import stats
 
 from harness.rollout import Rollout
 from harness.temperature.base import ControllerContext, ScoredBatch, build_controller, validate_method
-from harness.temperature.introllm import TemperatureHead, action_logprob
+from harness.temperature.introllm import HeadOutput, TemperatureHead
 from harness.temperature.multi_rollout import group_offsets
 from harness.temperature.tampo import minmax_distribution, sample_top_p, sparsemax
 
@@ -192,27 +192,50 @@ def test_spike_schedule():
 
 
 def test_joint_logprob_against_scipy():
-    gate = torch.distributions.Bernoulli(logits=torch.tensor([0.3, 0.3]))
-    value = torch.distributions.Beta(torch.tensor([2.0, 2.0]), torch.tensor([3.0, 3.0]))
-    out = action_logprob(gate, value, torch.tensor([1.0, 0.0]), torch.tensor([0.25, 0.0]), gated=True)
+    out = HeadOutput(torch.tensor([0.3, 0.3]), torch.tensor([[2.0, 3.0], [2.0, 3.0]]))
+    joint = out.logprob(torch.tensor([1.0, 0.0]), torch.tensor([0.25, 0.0]), gated=True)
     p = 1 / (1 + math.exp(-0.3))
-    assert out[0].item() == pytest.approx(math.log(p) + stats.beta.logpdf(0.25, 2, 3), abs=1e-5)
-    assert out[1].item() == pytest.approx(math.log(1 - p), abs=1e-6)
-    ungated = action_logprob(gate, value, torch.tensor([1.0, 1.0]), torch.tensor([0.25, 0.7]), gated=False)
+    assert joint[0].item() == pytest.approx(math.log(p) + stats.beta.logpdf(0.25, 2, 3), abs=1e-5)
+    assert joint[1].item() == pytest.approx(math.log(1 - p), abs=1e-6)
+    ungated = out.logprob(torch.tensor([1.0, 1.0]), torch.tensor([0.25, 0.7]), gated=False)
     assert ungated.tolist() == pytest.approx([stats.beta.logpdf(0.25, 2, 3), stats.beta.logpdf(0.7, 2, 3)], abs=1e-5)
+
+
+def test_head_output_draws_and_scores_exactly_as_torch_distributions():
+    """The written-out distributions give torch.distributions' draws (same global seed),
+    log-probabilities and gradients, bit for bit."""
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(64, 5, generator=g, requires_grad=True)
+    conc = (torch.rand(64, 5, 2, generator=g) * 3 + 0.1).requires_grad_()
+    ours = HeadOutput(logits, conc)
+    gate = torch.distributions.Bernoulli(logits=logits, validate_args=False)
+    value = torch.distributions.Beta(conc[..., 0], conc[..., 1], validate_args=False)
+    torch.manual_seed(7)
+    c, z = ours.sample(gated=True)
+    torch.manual_seed(7)
+    c_ref, z_ref = gate.sample(), value.sample()
+    assert torch.equal(c, c_ref) and torch.equal(z, z_ref) and 0 < c.mean() < 1
+    lp = ours.logprob(c, z, gated=True)
+    lp_ref = gate.log_prob(c) + c * value.log_prob(z.clamp(1e-6, 1 - 1e-6))
+    assert torch.equal(lp, lp_ref)
+    assert torch.equal(ours.logprob(c, z, gated=False), value.log_prob(z.clamp(1e-6, 1 - 1e-6)))
+    grads = torch.autograd.grad(lp.sum(), (logits, conc))
+    grads_ref = torch.autograd.grad(lp_ref.sum(), (logits, conc))
+    assert all(torch.equal(a, b) for a, b in zip(grads, grads_ref))
+    assert torch.equal(ours.p_change(), gate.probs)
+    assert torch.equal(ours.beta_mean(), value.concentration1 / (value.concentration1 + value.concentration0))
 
 
 def test_head_shape_and_maximum_entropy_init():
     head = TemperatureHead(128, 0.02, torch.Generator().manual_seed(0))
     assert sum(p.numel() for p in head.parameters()) == 128 * 64 + 64 + 64 * 3 + 3
-    gate, value = head(torch.zeros(5, 128))
-    assert torch.allclose(gate.probs, torch.full((5,), 0.5))
-    assert torch.allclose(value.concentration1, torch.full((5,), 1.0 + 1e-6))
-    assert torch.allclose(value.concentration0, torch.full((5,), 1.0 + 1e-6))
+    out = head(torch.zeros(5, 128))
+    assert torch.allclose(out.p_change(), torch.full((5,), 0.5))
+    assert torch.allclose(out.concentration, torch.full((5, 2), 1.0 + 1e-6))
     hidden = torch.randn(1000, 128, generator=torch.Generator().manual_seed(1))  # RMS-normed scale
-    gate, value = head(hidden)  # N(0, 0.02) weights keep it near maximum entropy
-    assert (gate.probs - 0.5).abs().max() < 0.05
-    assert (value.concentration1 - 1).abs().max() < 0.1 and (value.concentration0 - 1).abs().max() < 0.1
+    out = head(hidden)  # N(0, 0.02) weights keep it near maximum entropy
+    assert (out.p_change() - 0.5).abs().max() < 0.05
+    assert (out.concentration - 1).abs().max() < 0.1
 
 
 def test_introllm_policy_gate_holds_the_previous_temperature():
@@ -253,13 +276,13 @@ def test_introllm_update_moves_the_head_toward_rewarded_temperatures():
     # rollout 0 (advantage +1) chose high temperatures, rollout 1 (advantage -1) low ones
     z = torch.tensor([[0.9] * 4, [0.1] * 4])
     with torch.no_grad():
-        gate, value = c.head(hidden)
-        old = action_logprob(gate, value, torch.ones(2, 4), z, gated=False)
+        out = c.head(hidden)
+        old = out.logprob(torch.ones(2, 4), z, gated=False)
     extras = {"introllm_c": torch.ones(2, 4), "introllm_z": z, "introllm_logp": old, "introllm_decision": torch.ones(2, 4)}
-    before = value.mean.mean()
+    before = out.beta_mean().mean()
     for _ in range(10):
         c.update(batch_of(torch.ones(2, 4), torch.tensor([1.0, -1.0]), extras=extras, hidden=hidden))
-    after = c.head(hidden)[1].mean.mean()
+    after = c.head(hidden).beta_mean().mean()
     assert after > before + 0.02
 
 
