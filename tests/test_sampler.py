@@ -117,3 +117,34 @@ def test_rows_sharing_a_prompt_sample_what_they_would_alone(tiny_policy_dir):
         length = int(alone.mask.sum())
         assert together.tokens[row, :length].tolist() == alone.tokens[0, :length].tolist()
         assert torch.allclose(together.logprobs[row, :length], alone.logprobs[0, :length], atol=1e-6)
+
+
+class TransformersMask(TorchSampler):
+    """The sampler before `decode_mask`: every decoding step hands transformers the 2-D mask."""
+
+    def decode_mask(self, attn):
+        return attn
+
+
+def test_the_decoding_mask_built_directly_gives_transformers_bits(tiny_policy_dir):
+    """Under SDPA the sampler builds each step's mask itself (none without padding, else the
+    padding mask in 4-D): tokens, log-probs and hidden states equal, bit for bit, those of
+    letting transformers build it, on a padded batch whose rows finish at different steps and on
+    an unpadded one; other attention implementations get the 2-D mask."""
+    model, tok = load_policy(tiny_policy_dir)
+    assert model.config._attn_implementation == "sdpa"
+    padded = [prompt_ids(tok, p) for p in ["3+4=?", "12-5+7=?", "40+2-9+1=?"]] * 4
+    for prompts in (padded, padded[:1] * 6):
+        runs = [cls(model, tok.eos_token_id, tok.pad_token_id, torch.Generator()).generate(
+                    prompts, PositionRamp(), 24, return_hidden=True, seeds=torch.arange(len(prompts)))
+                for cls in (TorchSampler, TransformersMask)]
+        if prompts is padded:
+            assert runs[0].mask.sum(-1).unique().numel() > 1  # rows leave the batch at different steps
+        for field in ("tokens", "mask", "logprobs", "hidden"):
+            assert torch.equal(getattr(runs[0], field), getattr(runs[1], field)), field
+    attn = torch.tensor([[0, 1, 1], [1, 1, 1]])
+    sampler = TorchSampler(model, tok.eos_token_id, tok.pad_token_id, torch.Generator())
+    assert torch.equal(sampler.decode_mask(attn), attn.bool()[:, None, None, :])
+    assert sampler.decode_mask(torch.ones(2, 3, dtype=torch.long)) is None
+    model.config._attn_implementation = "eager"
+    assert sampler.decode_mask(attn) is attn

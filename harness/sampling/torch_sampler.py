@@ -186,10 +186,21 @@ class TorchSampler:
                 rows, token, attn, next_pos = rows[keep], token[keep], attn[keep], next_pos[keep]
             attn = torch.cat([attn, torch.ones_like(attn[:, :1])], dim=1)
             hidden = decoder(
-                input_ids=token[:, None], attention_mask=attn, position_ids=next_pos, past_key_values=cache, use_cache=True
+                input_ids=token[:, None], attention_mask=self.decode_mask(attn), position_ids=next_pos,
+                past_key_values=cache, use_cache=True,
             ).last_hidden_state[:, -1]
             next_pos = next_pos + 1
         return steps.rollout(prompt_ids, prompt_mask, policy.records())
+
+    def decode_mask(self, attn: Tensor) -> Tensor | None:
+        """The attention mask of one decoding step, from the 2-D mask `attn` (n, P + t): under SDPA,
+        the mask transformers would build for a single query (none without padding, else the
+        padding mask as (n, 1, 1, P + t) booleans), built here directly, since building it through
+        transformers' mask functions cost a twentieth of a decoding step; other attention
+        implementations get `attn` and build their own."""
+        if self.model.config._attn_implementation != "sdpa":
+            return attn
+        return None if bool(attn.all()) else attn.bool()[:, None, None, :]
 
     def prefill(self, prompts: list[list[int]], device: torch.device) -> tuple[Tensor, DynamicCache]:
         """Each distinct prompt through the decoder once: every row's last hidden state (N, d) and
