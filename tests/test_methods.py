@@ -255,6 +255,25 @@ def test_introllm_policy_gate_holds_the_previous_temperature():
     assert c.summary() == {"head_parameters": 8 * 4 + 4 + 4 * 3 + 3, "head_share_of_model": 51 / 1000}
 
 
+def test_introllm_records_put_each_decision_at_its_row_and_step():
+    """Rows leave the batch as they finish: each step's (c, z, log-prob, decision) lands at its
+    active rows, and the steps a row did not reach stay zero."""
+    c = build_controller({"controller": "introllm"}, ctx(hidden_size=8))
+    policy = c.policy(0, 2)
+    torch.manual_seed(0)
+    active = [torch.tensor([0, 1, 2, 3]), torch.tensor([0, 2, 3]), torch.tensor([2])]
+    for t, rows in enumerate(active):
+        policy(t, torch.zeros(len(rows), 5), torch.randn(len(rows), 8), rows)
+    rec = policy.records()
+    assert all(v.shape == (4, 3) for v in rec.values())
+    for key in ("c", "z", "logp"):
+        for t, (rows, step) in enumerate(zip(active, policy.steps)):
+            assert torch.equal(rec[f"introllm_{key}"][rows, t], step[key])
+    reached = torch.tensor([[1, 1, 0], [1, 0, 0], [1, 1, 1], [1, 1, 0]], dtype=torch.float32)
+    assert torch.equal(rec["introllm_decision"], reached)
+    assert (rec["introllm_logp"][reached == 0] == 0).all() and (rec["introllm_logp"][reached == 1] != 0).all()
+
+
 def test_introllm_ablations_decide_where_the_paper_says():
     torch.manual_seed(0)
     prompt = build_controller({"controller": "introllm", "granularity": "prompt"}, ctx()).policy(0, 2)

@@ -148,11 +148,14 @@ class HeadPolicy(TokenPolicy):
         """(N, L) per-token c, z, the head's log-prob at sampling time, and whether the token
         carried a temperature decision."""
         n, length = len(self.tau_prev), len(self.steps)
-        out = {k: torch.zeros(n, length, device=self.tau_prev.device) for k in ("c", "z", "logp", "decision")}
-        for t, step in enumerate(self.steps):
-            for key, tensor in out.items():
-                tensor[step["rows"], t] = step[key]
-        return {f"introllm_{k}": v for k, v in out.items()}
+        rows = torch.cat([step["rows"] for step in self.steps])  # every (row, step) decided, step-major
+        active = torch.tensor([len(step["rows"]) for step in self.steps], device=rows.device)
+        cols = torch.repeat_interleave(torch.arange(length, device=rows.device), active)
+        out = {}
+        for key in ("c", "z", "logp", "decision"):
+            out[f"introllm_{key}"] = torch.zeros(n, length, device=self.tau_prev.device)
+            out[f"introllm_{key}"][rows, cols] = torch.cat([step[key] for step in self.steps])
+        return out
 
 
 @register("introllm")
