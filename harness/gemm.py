@@ -1,9 +1,10 @@
 """Pinned matrix products: every float32 matrix product on the CPU runs one kernel, OpenBLAS's
 Haswell SGEMM (AVX2 + FMA), the same bits on any x86-64 CPU that has AVX2 and FMA.
 
-Why not MKL, which torch calls by default: the only branch of MKL's conditional numerical
-reproducibility documented to agree on Intel and AMD CPUs is COMPATIBLE, SSE2 code at about
-20 GFLOP/s per core here, and matrix products were two thirds of a training step's time under it.
+Why not MKL, which torch calls by default: its results depend on the CPU it finds. Even its
+COMPATIBLE branch, the one documented to agree on Intel and AMD CPUs, gave other bits on an
+Intel Xeon than on an AMD EPYC (tests/test_drift.py, measured), and it is SSE2 code at about
+20 GFLOP/s per core.
 OpenBLAS (the BLAS numpy ships) with ``OPENBLAS_CORETYPE=Haswell`` runs the same assembly kernel
 on every such CPU, whatever newer extensions it has, and blocks the reduction dimension by
 SGEMM_DEFAULT_Q, a compile-time constant of that kernel, not a function of the cache sizes
@@ -13,8 +14,10 @@ runs at 80-100 GFLOP/s per core here (benchmarks/core.py prints the figure).
 How: `install` overrides torch's CPU kernels of ``aten::mm``, ``aten::addmm`` and ``aten::bmm``
 (what nn.Linear, matmul and their backward passes dispatch to; autograd sits above the kernel, so
 gradients flow as before) with numpy's matmul writing into a torch-owned output. Other dtypes
-(bfloat16 autocast) run torch's own ``.out`` kernels. Products inside fused kernels
-(scaled_dot_product_attention) stay on MKL, whose COMPATIBLE branch harness.numerics pins.
+(bfloat16 autocast) run torch's own ``.out`` kernels. `install` also turns off torch's fused CPU
+attention kernel, whose products call MKL: scaled_dot_product_attention then runs its reference
+form (two bmm around a softmax), whose products come here. With harness.vecmath, no result of
+the harness goes through MKL.
 """
 
 from __future__ import annotations
@@ -49,11 +52,16 @@ class _View:
         }
 
 
+def as_numpy(t: Tensor) -> np.ndarray:
+    """A float32 CPU tensor's memory as a numpy array (no copy; the tensor must outlive it)."""
+    return np.asarray(_View(t))
+
+
 def _matmul_into(out: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """out = a @ b for float32 (..., M, K) and (..., K, N) on the pinned kernel. The tensors
     outlive the numpy views of their memory."""
     a, b = (t if _blas_layout(t) else t.clone(memory_format=torch.contiguous_format) for t in (a, b))
-    np.matmul(np.asarray(_View(a)), np.asarray(_View(b)), out=np.asarray(_View(out)))
+    np.matmul(as_numpy(a), as_numpy(b), out=as_numpy(out))
     return out
 
 
@@ -91,6 +99,7 @@ def install() -> None:
     global _library
     if _library is not None:
         return
+    torch.backends.cuda.enable_flash_sdp(False)  # despite its name, the switch of the CPU's fused attention too
     library = torch.library.Library("aten", "IMPL")
     with warnings.catch_warnings():  # torch warns that a registered kernel is overridden: that is the point
         warnings.simplefilter("ignore")
@@ -100,7 +109,7 @@ def install() -> None:
 
 
 def installed() -> bool:
-    return _library is not None
+    return _library is not None and not torch.backends.cuda.flash_sdp_enabled()
 
 
 def openblas_coretype() -> str | None:

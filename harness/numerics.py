@@ -11,12 +11,13 @@ process of the harness pins the code paths that depend on the CPU:
 - matrix products (every nn.Linear and its gradients) run OpenBLAS's Haswell SGEMM kernel
   (``OPENBLAS_CORETYPE=Haswell``, one thread), installed by `configure` (harness.gemm): the same
   AVX2 + FMA assembly and the same blocking on every CPU that has AVX2 and FMA.
-- ``MKL_CBWR=COMPATIBLE``: what still calls MKL's SGEMM (the products inside fused attention)
-  runs its SSE2 code branch with fixed blocking and deterministic reductions. It is the one
-  branch of MKL's conditional numerical reproducibility documented to agree on Intel and
-  non-Intel CPUs: on an AMD CPU ``MKL_CBWR=AVX2`` silently falls back to ``AUTO`` (measured
-  here, and as MKL's guide says), so Intel and AMD machines would differ. It is also slow
-  (about 20 GFLOP/s per core), which is why the products themselves go to OpenBLAS.
+- no MKL: torch calls it for matrix products inside its fused CPU attention kernel and for
+  exp, log, sqrt, sin, cos, tanh and a few rarer functions (its vector math library), and MKL
+  picks its code by the CPU it finds. Not even its COMPATIBLE branch (``MKL_CBWR``), documented
+  to agree on Intel and AMD CPUs, did: the drift test's weights differed between an AMD EPYC and
+  an Intel Xeon under it. So `configure` turns the fused attention kernel off (harness.gemm:
+  attention's products become bmm, on the kernel above) and routes those functions to numpy
+  (harness.vecmath); tests/test_drift.py checks that MKL's branch no longer moves a bit.
 - ``ONEDNN_MAX_CPU_ISA=AVX2``: oneDNN, which fp32 training does not call, but bfloat16
   autocast does.
 - one torch thread per job (``JOB_THREADS``), with ``MKL_DYNAMIC=FALSE`` and
@@ -37,7 +38,6 @@ and glibc's libm, recorded in `state`).
 
 from __future__ import annotations
 
-import ctypes
 import os
 import platform
 import sys
@@ -49,7 +49,6 @@ MODE_VARIABLE = "HARNESS_NUMERICS"
 MODES = ("pinned", "native")
 PINNED_ENVIRONMENT = {
     "ATEN_CPU_CAPABILITY": "avx2",
-    "MKL_CBWR": "COMPATIBLE",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "MKL_DYNAMIC": "FALSE",
     "OMP_DYNAMIC": "FALSE",
@@ -65,8 +64,7 @@ DISPATCH_CAPS = ("MKL_ENABLE_INSTRUCTIONS", "GLIBC_TUNABLES", "NPY_DISABLE_CPU_F
 JOB_THREADS = 1  # torch threads of every job under pinned numerics
 EXPECTED_CAPABILITY = "AVX2"
 PINNED_MATMUL = f"openblas-{PINNED_ENVIRONMENT['OPENBLAS_CORETYPE']}"  # what `configure` routes matrix products to
-_MKL_BRANCHES = {1: "OFF", 2: "AUTO", 3: "COMPATIBLE", 4: "SSE2", 6: "SSSE3", 7: "SSE4_1", 8: "SSE4_2", 9: "AVX",
-                 10: "AVX2", 11: "AVX512_MIC", 12: "AVX512", 13: "AVX512_MIC_E1", 14: "AVX512_E1"}
+PINNED_VECTOR_MATH = "numpy"  # and exp, log, sqrt, ... (harness.vecmath)
 
 
 class NumericsError(RuntimeError):
@@ -100,7 +98,8 @@ def job_threads(requested: int) -> int:
 
 def configure(threads: int) -> None:
     """A job's torch settings, then `check`: its thread count (`job_threads`), its matrix
-    products on the pinned kernel (harness.gemm, pinned mode only) and denormal floats flushed
+    products and vector math on the pinned kernels (harness.gemm, harness.vecmath; pinned mode
+    only) and denormal floats flushed
     to zero. A temperature near 0.1 (EAD's tail) makes softmax produce denormals, which
     every later op touches at a fraction of full speed; flushed, they are exact zeros, the same
     on every machine (x86 FTZ/DAZ)."""
@@ -109,25 +108,11 @@ def configure(threads: int) -> None:
     torch.set_num_threads(job_threads(threads))
     torch.set_flush_denormal(True)
     if mode() == "pinned":
-        from harness import gemm
+        from harness import gemm, vecmath
 
         gemm.install()
+        vecmath.install()
     check()
-
-
-def mkl_branch() -> str | None:
-    """The code branch MKL really runs (it may differ from MKL_CBWR: see the module doc), or
-    None where this torch build does not expose MKL's service functions."""
-    import torch
-
-    try:
-        lib = ctypes.CDLL(str(Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"))
-        get = lib.mkl_serv_cbwr_get
-    except (OSError, AttributeError):
-        return None
-    get.restype, get.argtypes = ctypes.c_int, [ctypes.c_int]
-    value = get(1)  # MKL_CBWR_BRANCH
-    return _MKL_BRANCHES.get(value, str(value))
 
 
 @cache
@@ -153,8 +138,8 @@ def state() -> dict[str, Any]:
         "mode": mode(),
         "environment": {k: os.environ.get(k) for k in (*PINNED_ENVIRONMENT, *DISPATCH_CAPS)},
         "aten_capability": torch.backends.cpu.get_cpu_capability(),
-        "mkl_branch": mkl_branch(),
         "matmul": matmul_kernel(),
+        "vector_math": vector_math(),
         "torch_threads": torch.get_num_threads(),
         "denormals_flushed": _denormals_flushed(),
         "cpu": cpu(),
@@ -167,6 +152,13 @@ def matmul_kernel() -> str:
     from harness import gemm
 
     return f"openblas-{gemm.openblas_coretype()}" if gemm.installed() else "torch (mkl)"
+
+
+def vector_math() -> str:
+    """Which code this process's CPU exp, log, sqrt, ... run."""
+    from harness import vecmath
+
+    return "numpy" if vecmath.installed() else "torch (mkl)"
 
 
 def _denormals_flushed() -> bool:
@@ -188,9 +180,8 @@ def check() -> None:
     if capability != EXPECTED_CAPABILITY:
         problems.append(f"ATen runs {capability} kernels, not {EXPECTED_CAPABILITY}"
                         + (" (this CPU has no AVX2)" if "avx2" not in cpu()["flags"] else ""))
-    branch = mkl_branch()
-    if branch not in (None, "COMPATIBLE"):
-        problems.append(f"MKL runs its {branch} branch, not COMPATIBLE")
+    if (math := vector_math()) != PINNED_VECTOR_MATH:
+        problems.append(f"vector math runs {math}, not {PINNED_VECTOR_MATH}")
     if "fma" not in cpu()["flags"]:
         problems.append("this CPU has no FMA, which the pinned matrix product kernel needs")
     if (kernel := matmul_kernel()) != PINNED_MATMUL:

@@ -82,7 +82,9 @@ def machine(state: dict, threads: int) -> str:
     """The CPU and the numerics a run or benchmark had, from its `harness.numerics.state()`."""
     cpu = state["cpu"]
     matmul = f"matrix products {state['matmul']}, " if "matmul" in state else ""  # recorded since the OpenBLAS pin
-    kernels = (f"pinned numerics (ATen {state['aten_capability']}, {matmul}MKL {state['mkl_branch']}), {threads} thread per job"
+    math = (f"vector math {state['vector_math']}" if "vector_math" in state  # recorded since MKL left the pin
+            else f"MKL {state['mkl_branch']}")
+    kernels = (f"pinned numerics (ATen {state['aten_capability']}, {matmul}{math}), {threads} thread per job"
                if state["mode"] == "pinned" else f"native numerics (ATen {state['aten_capability']})")
     return f"{cpu['model']} ({', '.join(cpu['flags'])}), {kernels}"
 

@@ -42,8 +42,9 @@ def write_run_record(out: Path, started: float, cores: int, command: list[str], 
         "git_revision": git_revision(),
         "experiments": experiments,
         "numerics": {"mode": state["mode"], "job_threads": numerics.job_threads(cores), "environment": state["environment"],
-                     "aten_capability": state["aten_capability"], "mkl_branch": state["mkl_branch"], "cpu": state["cpu"],
+                     "aten_capability": state["aten_capability"], "cpu": state["cpu"],
                      "matmul": numerics.PINNED_MATMUL if state["mode"] == "pinned" else state["matmul"],
+                     "vector_math": numerics.PINNED_VECTOR_MATH if state["mode"] == "pinned" else state["vector_math"],
                      "libc": state["libc"]},
     }
     write_json(out, record)

@@ -3,7 +3,9 @@ four kinds of temperature method, evaluation) whose numbers must equal committed
 
 CI runs on whatever machine a submission gets, so this compares each machine's bits with the
 ones committed from another: under the pinned numerics (harness/numerics.py) they are equal on
-any x86-64 CPU with AVX2. A deliberate change that moves them (a new sampler, a new loss) updates
+any x86-64 CPU with AVX2 and FMA. The same numbers must come out when the libraries that pick
+their code by the CPU are made to pick other code (MKL's branch, numpy's and glibc's AVX-512
+loops): that shows that no result depends on them. A deliberate change that moves them (a new sampler, a new loss) updates
 the committed values, and its commit message says why:
 
     HARNESS_UPDATE_DRIFT=1 .venv/bin/pytest tests/test_drift.py
@@ -14,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +114,24 @@ def test_numbers_equal_the_committed_ones_exactly(tmp_path):
         + "\nIf a deliberate change moved them, update the file (HARNESS_UPDATE_DRIFT=1 .venv/bin/pytest "
         "tests/test_drift.py) and say why in the commit; otherwise the numerics are not pinned here."
     )
+
+
+DISPATCH_VARIANTS = {  # each moves its library's own results on a CPU with AVX-512 (measured on an Intel Xeon)
+    "MKL at its SSE4.2 branch": {"MKL_CBWR": "SSE4_2"},
+    "MKL at its AVX2 branch": {"MKL_CBWR": "AVX2"},
+    "numpy and glibc without AVX-512": {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+                                        "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD"},
+}
+
+
+@pytest.mark.skipif(numerics.mode() != "pinned", reason="the committed values hold under pinned numerics only")
+@pytest.mark.parametrize("variant", sorted(DISPATCH_VARIANTS))
+def test_numbers_do_not_depend_on_the_code_libraries_pick_by_cpu(variant, tmp_path):
+    code = ("import json, sys; from pathlib import Path; from harness import numerics; numerics.configure(threads=1); "
+            "from tests.test_drift import run_drift_computation; print(json.dumps(run_drift_computation(Path(sys.argv[1]))))")
+    repo = Path(__file__).parent.parent
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, cwd=repo,
+                         env={**os.environ, **DISPATCH_VARIANTS[variant]})
+    assert out.returncode == 0, out.stderr[-3000:]
+    diffs = differences(json.loads(EXPECTED.read_text()), json.loads(out.stdout.splitlines()[-1]))
+    assert not diffs, f"{len(diffs)} numbers move with {variant}:\n  " + "\n  ".join(diffs[:10])
