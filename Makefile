@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: setup sandbox-tools browser-tools report-screenshot run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers readme-bench robustness gpu-wheels gpu-check
+.PHONY: setup sandbox-tools browser-tools report-screenshot run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers verify readme-bench robustness gpu-wheels gpu-check
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -62,6 +62,9 @@ smollm2: setup      ## a real model offline (about 9 minutes on 2 cores): result
 
 readme-numbers: setup  ## copy the last run's record and tables into reference/ and regenerate README's numbers
 	$(PY) -m harness.readme --snapshot
+
+verify: setup       ## after make run: are this run's datasets, weights, generations and tables byte-identical to reference/default's?
+	$(PY) -m harness.readme --verify .
 
 readme-bench: setup  ## on a quiet machine: benchmarks/{core,startup,contention,grid,methods}.py into reference/benchmarks/ and README's figures
 	$(PY) -m harness.readme --bench core startup contention grid methods

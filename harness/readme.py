@@ -35,7 +35,17 @@ from harness.comparisons import fixed_temperature
 from harness.config import REPO_ROOT, ExperimentConfig, load_config
 from harness.io import git_revision, iso_time, write_json
 from harness.model_flops import job_flops
-from harness.snapshot import base_spread, experiment, run_record, spread_note
+from harness.snapshot import (
+    DIGESTS,
+    base_spread,
+    experiment,
+    read_digests,
+    run_digests,
+    run_record,
+    spread_note,
+    verify_run,
+    write_digests,
+)
 from harness.tables import format_cell
 
 REFERENCE = REPO_ROOT / "reference"  # one directory per run: default (make run), robustness
@@ -567,6 +577,7 @@ def copy_run(results: Path, experiments: dict[str, dict], reference: Path, logs:
                 (reference / exp / "figures" / model).mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, reference / exp / "figures" / model / figure)
     shutil.copyfile(results / "run.json", reference / "run.json")
+    write_digests(reference / DIGESTS, run_digests(results, experiments))
 
 
 def render(text: str, root: Path = REFERENCE) -> dict[str, str]:
@@ -586,6 +597,16 @@ def rewrite(text: str, rendered: dict[str, str]) -> str:
     return MARKER.sub(lambda m: m.group(1) + rendered[m.group("name")] + m.group(4), text)
 
 
+def verify(results: Path, reference: Path) -> int:
+    """Print how a run's files compare with a reference run's; 0 when all are byte-identical."""
+    problems = verify_run(results, reference)
+    n = len(read_digests(reference / DIGESTS))
+    of = f"those of the reference run {reference.name} (revision `{revision(run_record(reference)['git_revision'])}`)"
+    print(f"{results}: all {n} dataset, weight, generations and table files are byte-identical to {of}"
+          if not problems else f"{results}: {len(problems)} differences from {of}, {n} files:\n  " + "\n  ".join(problems))
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snapshot", action="store_true",
@@ -599,7 +620,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bench", nargs="+", choices=BENCHMARKS, default=[],
                         help="first run these benchmarks (benchmarks/NAME.py) and keep their figures in reference/benchmarks/")
     parser.add_argument("--check", action="store_true", help="only check that README.md is up to date")
+    parser.add_argument("--verify", type=Path, metavar="RUN_DIR",
+                        help="only check that the run in RUN_DIR (its results/) made the files of the reference run "
+                             "--as names, byte for byte (make verify)")
     args = parser.parse_args(argv)
+    if args.verify:
+        raise SystemExit(verify(args.verify / "results", REFERENCE / args.run))
     if args.snapshot:
         snapshot(args.run_dir / "results", REFERENCE / args.run, args.run_dir / "logs")
         if args.run == EMULATED:  # what the emulated run is compared with, kept beside it

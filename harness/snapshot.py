@@ -2,6 +2,10 @@
 robustness`): their run record, each experiment's resolved config and long-form summary, and
 what a robustness run measures, the spread of the base model across pre-training seeds.
 
+Each snapshot keeps the sha256 of every dataset, weight, generations and table file of its run
+(`files.sha256`), so a rerun on another machine can be checked against it byte for byte
+without the reference run's files (`make verify`).
+
 The README (harness.readme) and the tables of an experiment whose config names a robustness
 run (`statistics.base_spread`) state that spread beside their intervals with one function, so
 an interval never promises what a rerun from another base model breaks.
@@ -9,7 +13,9 @@ an interval never promises what a rerun from another base model breaks.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -56,3 +62,36 @@ def spread_note(reference: Path, where: str) -> str:
             f"and the gain of {cfg.method_label(method)} one of {gain.std():.1f}: rerun from another base model, a row's "
             "level moves by about that much, beside its interval; differences between methods trained from the same base "
             "model are what these tables compare.\n")
+
+
+DIGESTS = "files.sha256"  # in reference/{run}/: the sha256 of every file its numbers come from
+RUN_FILES = ("data/*.jsonl", "**/model/model.safetensors", "**/model/controller.pt", "**/eval/*.generations.jsonl",
+             "tables/*")  # under results/{exp}/: datasets, weights, generations, tables (no timings, no provenance)
+
+
+def run_digests(results: Path, experiments: Iterable[str]) -> dict[str, str]:
+    """`{exp}/{file}` -> sha256 of each of a run's RUN_FILES, in sorted order."""
+    files = sorted({f for exp in experiments for pattern in RUN_FILES for f in (results / exp).glob(pattern) if f.is_file()})
+    return {str(f.relative_to(results)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+def write_digests(path: Path, digests: Mapping[str, str]) -> None:
+    """In `sha256sum`'s format, so `cd results && sha256sum -c` checks them too."""
+    path.write_text("".join(f"{sha}  {name}\n" for name, sha in digests.items()))
+
+
+def read_digests(path: Path) -> dict[str, str]:
+    return {name: sha for sha, name in (line.split("  ", 1) for line in path.read_text().splitlines())}
+
+
+def verify_run(results: Path, reference: Path) -> list[str]:
+    """Every way a run's files differ from those of the reference run `reference` (empty: all
+    byte-identical): a file whose bytes differ, one the run lacks, one the reference lacks."""
+    if not (reference / DIGESTS).exists():
+        raise FileNotFoundError(f"{reference / DIGESTS} does not exist: that reference run was snapshotted before "
+                                "digests were kept")
+    expected = read_digests(reference / DIGESTS)
+    actual = run_digests(results, run_record(reference)["experiments"])
+    return ([f"differs: {f}" for f in expected if f in actual and actual[f] != expected[f]]
+            + [f"missing: {f}" for f in expected if f not in actual]
+            + [f"not in the reference: {f}" for f in actual if f not in expected])

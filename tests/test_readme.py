@@ -4,6 +4,7 @@ are refused, and the snapshot copies a run's record, tables and job times."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from harness import readme
 from harness.config import load_config
 from harness.io import write_json, write_jsonl
+from harness.snapshot import DIGESTS, read_digests, run_digests, verify_run, write_digests
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -89,6 +91,9 @@ def test_snapshot_copies_record_tables_curves_and_job_times(tmp_path: Path):
     assert curves["method"].unique().tolist() == ["grpo-t1.0", "grpo-linear"]  # every method, the adaptive ones too
     assert curves["reward"].tolist() == pytest.approx([0.0, 0.1, 0.2, 1.0, 1.1, 1.2, 10.0, 10.1, 10.2, 11.0, 11.1, 11.2])
     assert (reference / "smoke" / "figures" / "tiny-llama" / "entropy.png").read_bytes() == b"png"
+    assert read_digests(reference / DIGESTS) == {  # the tables here: a run's files of RUN_FILES, and nothing else
+        f"smoke/tables/{name}": hashlib.sha256((results / "smoke" / "tables" / name).read_bytes()).hexdigest()
+        for name in sorted(readme.TABLE_FILES)}
     (results / "smoke" / "figures" / "tiny-llama" / "entropy.png").unlink()  # a run that lost a figure
     (results / "smoke" / "tables" / "main.csv").write_text("newer\n")
     with pytest.raises(FileNotFoundError, match="entropy.png"):
@@ -191,3 +196,29 @@ def test_the_curves_table_shows_each_column_per_third_of_the_run(tmp_path: Path)
     assert table[2:] == ["| GRPO T: 0.9 -> 1.5 | 1.00 | 1.40 | 1.80 |"]
     fixed = readme.curves_table(tmp_path, "smoke").splitlines()
     assert fixed[2:] == ["| GRPO T = 1.0 | 0.5% | 2.5% | 4.5% | 0.500 | 0.500 | 0.500 |"]
+
+
+def test_a_rerun_is_verified_file_by_file_against_the_reference(tmp_path: Path, capsys):
+    results, reference = tmp_path / "run" / "results", tmp_path / "reference"
+    files = {"e/data/d.jsonl": b"{}\n", "e/m/base/model/model.safetensors": b"w0", "e/m/t/seed0/model/model.safetensors": b"w1",
+             "e/m/t/seed0/model/controller.pt": b"c", "e/m/t/seed0/eval/b.generations.jsonl": b"g", "e/tables/main.csv": b"t"}
+    for name, data in files.items():
+        (results / name).parent.mkdir(parents=True, exist_ok=True)
+        (results / name).write_bytes(data)
+    (results / "e/m/t/seed0/model/run.json").write_text('{"seconds": 1.5}')  # timings: not compared
+    reference.mkdir()
+    (reference / "run.json").write_text(json.dumps({"experiments": {"e": {}}, "git_revision": "0123456789abcdef"}))
+    write_digests(reference / DIGESTS, run_digests(results, ["e"]))
+    assert sorted(read_digests(reference / DIGESTS)) == sorted(files)
+    assert readme.verify(results, reference) == 0
+    assert "all 6 dataset, weight, generations and table files are byte-identical" in capsys.readouterr().out
+    (results / "e/m/t/seed0/model/model.safetensors").write_bytes(b"w2")
+    (results / "e/m/t/seed0/eval/b.generations.jsonl").unlink()
+    (results / "e/tables/extra.md").write_text("x")
+    assert verify_run(results, reference) == ["differs: e/m/t/seed0/model/model.safetensors",
+                                              "missing: e/m/t/seed0/eval/b.generations.jsonl",
+                                              "not in the reference: e/tables/extra.md"]
+    assert readme.verify(results, reference) == 1 and "3 differences from those of the reference run reference" in capsys.readouterr().out
+    (reference / DIGESTS).unlink()
+    with pytest.raises(FileNotFoundError, match="snapshotted before digests were kept"):
+        verify_run(results, reference)
