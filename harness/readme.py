@@ -401,7 +401,7 @@ def emulated_cpu(root: Path) -> str:
         f"{len(differ)} of {n} table files differ from the reference run's ({at}): {', '.join(differ)}")
     current = run_record(root / DEFAULT)["git_revision"]
     later = "" if current == then["git_revision"] else (
-        f" The current reference run (revision `{revision(current)}`) is of a later recipe and has not been repeated "
+        f" The current reference run (revision `{revision(current)}`) is later and has not been repeated "
         "under the emulated CPU.")
     return run_line(record) + f" Set: {caps or 'no dispatch cap'}; {same}.{later}\n"
 

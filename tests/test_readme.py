@@ -140,7 +140,7 @@ def test_the_emulated_cpu_block_compares_every_table_file(tmp_path: Path):
     (tmp_path / readme.DEFAULT / "run.json").write_text(json.dumps(record | {"git_revision": "fedcba9876543210"}))
     text = readme.emulated_cpu(tmp_path)
     assert "all 2 table files are byte-identical to the reference run's (revision `0123456789`)." in text
-    assert text.endswith("The current reference run (revision `fedcba9876`) is of a later recipe and has not been repeated "
+    assert text.endswith("The current reference run (revision `fedcba9876`) is later and has not been repeated "
                          "under the emulated CPU.\n")
 
 
