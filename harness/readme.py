@@ -17,7 +17,6 @@ sentence about the results is computed from the numbers it describes.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import shutil
@@ -38,6 +37,7 @@ from harness.model_flops import job_flops
 from harness.snapshot import (
     DIGESTS,
     base_spread,
+    compare_digests,
     experiment,
     read_digests,
     run_digests,
@@ -377,28 +377,25 @@ def robustness(root: Path) -> str:
 COMPARED_WITH = "compared_with.json"  # in reference/emulated-cpu: the reference run it was compared with
 
 
-def table_digests(reference: Path) -> dict[str, Any]:
-    """A reference run's revision and the sha256 of each of its table files."""
-    files = sorted(p.relative_to(reference) for p in reference.glob("*/tables/*"))
-    return {"git_revision": run_record(reference)["git_revision"],
-            "tables": {str(f): hashlib.sha256((reference / f).read_bytes()).hexdigest() for f in files}}
+def reference_digests(reference: Path) -> dict[str, Any]:
+    """A reference run's revision and the sha256 of each of its files (its `files.sha256`)."""
+    return {"git_revision": run_record(reference)["git_revision"], "files": read_digests(reference / DIGESTS)}
 
 
 @block("emulated-cpu")
 def emulated_cpu(root: Path) -> str:
     """The default grid run a second time under an emulated older CPU (`reference/emulated-cpu`):
-    which of its table files equal, byte for byte, those of the reference run it was snapshotted
-    beside (their digests are kept with it, so the comparison outlives a later reference run),
-    and whether that is still the current reference run."""
+    whether its dataset, weight, generations and table files equal, byte for byte, those of the
+    reference run it was snapshotted beside (their digests are kept with it, so the comparison
+    outlives a later reference run), and whether that is still the current reference run."""
     other = root / EMULATED
     then = json.loads((other / COMPARED_WITH).read_text())
-    digest = lambda f: hashlib.sha256((other / f).read_bytes()).hexdigest() if (other / f).exists() else None  # noqa: E731
-    differ = [f for f, sha in then["tables"].items() if digest(f) != sha]
+    differ = compare_digests(then["files"], read_digests(other / DIGESTS))
     record = run_record(other)
     caps = ", ".join(f"{k}={v}" for k, v in record["numerics"]["environment"].items() if k in numerics.DISPATCH_CAPS and v)
-    n, at = len(then["tables"]), f"revision `{revision(then['git_revision'])}`"
-    same = f"all {n} table files are byte-identical to the reference run's ({at})" if not differ else (
-        f"{len(differ)} of {n} table files differ from the reference run's ({at}): {', '.join(differ)}")
+    n, at = len(then["files"]), f"revision `{revision(then['git_revision'])}`"
+    same = (f"all {n} dataset, weight, generations and table files are byte-identical to the reference run's ({at})"
+            if not differ else f"{len(differ)} differences from the reference run's {n} files ({at}): {', '.join(differ)}")
     current = run_record(root / DEFAULT)["git_revision"]
     later = "" if current == then["git_revision"] else (
         f" The current reference run (revision `{revision(current)}`) is later and has not been repeated "
@@ -629,7 +626,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.snapshot:
         snapshot(args.run_dir / "results", REFERENCE / args.run, args.run_dir / "logs")
         if args.run == EMULATED:  # what the emulated run is compared with, kept beside it
-            write_json(REFERENCE / EMULATED / COMPARED_WITH, table_digests(REFERENCE / DEFAULT))
+            write_json(REFERENCE / EMULATED / COMPARED_WITH, reference_digests(REFERENCE / DEFAULT))
     code = git_revision()  # before the records below make the tree differ from it
     for name in args.bench:
         print(f"benchmarks/{name}.py ...", flush=True)

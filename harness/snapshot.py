@@ -90,8 +90,11 @@ def verify_run(results: Path, reference: Path) -> list[str]:
     if not (reference / DIGESTS).exists():
         raise FileNotFoundError(f"{reference / DIGESTS} does not exist: that reference run was snapshotted before "
                                 "digests were kept")
-    expected = read_digests(reference / DIGESTS)
-    actual = run_digests(results, run_record(reference)["experiments"])
+    return compare_digests(read_digests(reference / DIGESTS), run_digests(results, run_record(reference)["experiments"]))
+
+
+def compare_digests(expected: Mapping[str, str], actual: Mapping[str, str]) -> list[str]:
+    """Every file whose digest differs, that `actual` lacks, or that `expected` lacks."""
     return ([f"differs: {f}" for f in expected if f in actual and actual[f] != expected[f]]
             + [f"missing: {f}" for f in expected if f not in actual]
             + [f"not in the reference: {f}" for f in actual if f not in expected])

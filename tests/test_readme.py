@@ -114,32 +114,40 @@ def test_a_benchmark_is_recorded_with_its_machine_and_rendered_as_its_block(tmp_
     assert body == ["#### Figures (1 thread)", "", "| a | b |", "|---|---|", "| 1 | 2 |"]
 
 
-def test_the_emulated_cpu_block_compares_every_table_file(tmp_path: Path):
-    numerics = {"mode": "pinned", "job_threads": 1, "aten_capability": "AVX2", "mkl_branch": "COMPATIBLE", "matmul": "openblas-Haswell",
+def test_the_emulated_cpu_block_compares_every_file_of_the_run(tmp_path: Path):
+    numerics = {"mode": "pinned", "job_threads": 1, "aten_capability": "AVX2", "vector_math": "numpy", "matmul": "openblas-Haswell",
                 "cpu": {"model": "Some CPU", "flags": ["avx2"]}, "environment": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "OMP_NUM_THREADS": "1"}}
     record = {"command": ["snakemake", "--cores", "2"], "git_revision": "0123456789abcdef", "finished": "2026-12-02T04:00:00+00:00",
               "wall_seconds": 125.0, "from_scratch": True, "models_trained": 2, "cells_evaluated": 2,
               "experiments": {"tiny": {}}, "numerics": numerics}
+    files = {"tiny/data/arith.jsonl": "a", "tiny/tiny-llama/base/model/model.safetensors": "w", "tiny/tables/main.csv": "t"}
     for run in (readme.DEFAULT, readme.EMULATED):
-        (tmp_path / run / "tiny" / "tables").mkdir(parents=True)
+        (tmp_path / run).mkdir()
         (tmp_path / run / "run.json").write_text(json.dumps(record))
-        (tmp_path / run / "tiny" / "tables" / "main.csv").write_text("a\n")
-        (tmp_path / run / "tiny" / "tables" / "comparisons.csv").write_text("c\n")
-    write_json(tmp_path / readme.EMULATED / readme.COMPARED_WITH, readme.table_digests(tmp_path / readme.DEFAULT))
+        for name, content in files.items():
+            (tmp_path / run / "results" / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / run / "results" / name).write_text(content)
+        write_digests(tmp_path / run / DIGESTS, run_digests(tmp_path / run / "results", ["tiny"]))
+    write_json(tmp_path / readme.EMULATED / readme.COMPARED_WITH, readme.reference_digests(tmp_path / readme.DEFAULT))
     text = readme.emulated_cpu(tmp_path)
     assert text.startswith("`snakemake --cores 2` at revision `0123456789`, 2026-12-02: Some CPU (avx2), pinned numerics")
     assert text.endswith("2 min 5 s from scratch (2 models trained, 2 cells evaluated). Set: MKL_ENABLE_INSTRUCTIONS=AVX2; "
-                         "all 2 table files are byte-identical to the reference run's (revision `0123456789`).\n")
-    (tmp_path / readme.EMULATED / "tiny" / "tables" / "main.csv").write_text("b\n")
-    assert ("1 of 2 table files differ from the reference run's (revision `0123456789`): tiny/tables/main.csv."
-            in readme.emulated_cpu(tmp_path))
+                         "all 3 dataset, weight, generations and table files are byte-identical to the reference run's "
+                         "(revision `0123456789`).\n")
+    emulated = tmp_path / readme.EMULATED
+    (emulated / "results" / "tiny/tiny-llama/base/model/model.safetensors").write_text("other weights")
+    write_digests(emulated / DIGESTS, run_digests(emulated / "results", ["tiny"]))
+    assert ("1 differences from the reference run's 3 files (revision `0123456789`): "
+            "differs: tiny/tiny-llama/base/model/model.safetensors." in readme.emulated_cpu(tmp_path))
     # a later reference run (another recipe) replaces the default one: the comparison stays with
     # the run it was made against, and the block says the new one has not been repeated
-    (tmp_path / readme.EMULATED / "tiny" / "tables" / "main.csv").write_text("a\n")
-    (tmp_path / readme.DEFAULT / "tiny" / "tables" / "main.csv").write_text("new\n")
+    (emulated / "results" / "tiny/tiny-llama/base/model/model.safetensors").write_text("w")
+    write_digests(emulated / DIGESTS, run_digests(emulated / "results", ["tiny"]))
+    (tmp_path / readme.DEFAULT / "results" / "tiny/tables/main.csv").write_text("new")
+    write_digests(tmp_path / readme.DEFAULT / DIGESTS, run_digests(tmp_path / readme.DEFAULT / "results", ["tiny"]))
     (tmp_path / readme.DEFAULT / "run.json").write_text(json.dumps(record | {"git_revision": "fedcba9876543210"}))
     text = readme.emulated_cpu(tmp_path)
-    assert "all 2 table files are byte-identical to the reference run's (revision `0123456789`)." in text
+    assert "all 3 dataset, weight, generations and table files are byte-identical to the reference run's (revision `0123456789`)." in text
     assert text.endswith("The current reference run (revision `fedcba9876`) is later and has not been repeated "
                          "under the emulated CPU.\n")
 
