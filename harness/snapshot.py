@@ -41,6 +41,8 @@ def base_spread(reference: Path) -> tuple[ExperimentConfig, str, pd.Series, pd.S
     base model's Avg@n and the method's gain over it."""
     (exp,) = run_record(reference)["experiments"]
     cfg, summary, _ = experiment(reference, exp)
+    if len(cfg.methods) != 1:
+        raise ValueError(f"{reference}: a robustness run trains one method on every base model; it has {list(cfg.methods)}")
     (method,) = cfg.methods
     rows = summary[(summary["metric"] == f"avg@{cfg.eval.n_samples}") & (summary["level"] == "all")]
     rows = rows.set_index(["model", "method"])["mean"]
