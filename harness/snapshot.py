@@ -68,7 +68,8 @@ def spread_note(reference: Path, where: str) -> str:
 
 DIGESTS = "files.sha256"  # in reference/{run}/: the sha256 of every file its numbers come from
 RUN_FILES = ("data/*.jsonl", "**/model/model.safetensors", "**/model/controller.pt", "**/eval/*.generations.jsonl",
-             "tables/*")  # under results/{exp}/: datasets, weights, generations, tables (no timings, no provenance)
+             "tables/*.csv")  # under results/{exp}/: datasets, weights, generations, tables' numbers (no timings, no
+# provenance, and not the Markdown tables: they close with the spread of another snapshot, reference/robustness-*)
 
 
 def run_digests(results: Path, experiments: Iterable[str]) -> dict[str, str]:

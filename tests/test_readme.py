@@ -214,6 +214,7 @@ def test_a_rerun_is_verified_file_by_file_against_the_reference(tmp_path: Path, 
         (results / name).parent.mkdir(parents=True, exist_ok=True)
         (results / name).write_bytes(data)
     (results / "e/m/t/seed0/model/run.json").write_text('{"seconds": 1.5}')  # timings: not compared
+    (results / "e/tables/main.md").write_text("t, then the spread of a robustness snapshot")  # not compared
     reference.mkdir()
     (reference / "run.json").write_text(json.dumps({"experiments": {"e": {}}, "git_revision": "0123456789abcdef"}))
     write_digests(reference / DIGESTS, run_digests(results, ["e"]))
@@ -222,10 +223,11 @@ def test_a_rerun_is_verified_file_by_file_against_the_reference(tmp_path: Path, 
     assert "all 6 dataset, weight, generations and table files are byte-identical" in capsys.readouterr().out
     (results / "e/m/t/seed0/model/model.safetensors").write_bytes(b"w2")
     (results / "e/m/t/seed0/eval/b.generations.jsonl").unlink()
-    (results / "e/tables/extra.md").write_text("x")
+    (results / "e/tables/extra.csv").write_text("x")
+    (results / "e/tables/main.md").write_text("t, then the spread of another robustness snapshot")
     assert verify_run(results, reference) == ["differs: e/m/t/seed0/model/model.safetensors",
                                               "missing: e/m/t/seed0/eval/b.generations.jsonl",
-                                              "not in the reference: e/tables/extra.md"]
+                                              "not in the reference: e/tables/extra.csv"]
     assert readme.verify(results, reference) == 1 and "3 differences from those of the reference run reference" in capsys.readouterr().out
     (reference / DIGESTS).unlink()
     with pytest.raises(FileNotFoundError, match="snapshotted before digests were kept"):
