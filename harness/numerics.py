@@ -108,9 +108,10 @@ def configure(threads: int) -> None:
     torch.set_num_threads(job_threads(threads))
     torch.set_flush_denormal(True)
     if mode() == "pinned":
-        from harness import gemm, vecmath
+        from harness import gemm, gqa_decode, vecmath
 
         gemm.install()
+        gqa_decode.install()
         vecmath.install()
     check()
 
