@@ -27,6 +27,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from harness import numerics
+from harness.gqa_decode import transformers_attention
 from harness.grpo import group_advantages, old_policy_pass, policy_update
 from harness.modeling import load_policy
 from harness.prompts import prompt_ids, record_prompt_ids
@@ -45,8 +46,9 @@ def sampler_vs_generate(cfg, model_dir: Path, batch: int, length: int, repeats: 
     fixed = [prompt_ids(tok, "32+0-26-0+9=?")] * batch
     real = [record_prompt_ids(tok, r, "chat") for r in train_records(cfg, max(batch // g, 1) * 50)[: max(batch // g, 1)] for _ in range(g)]
     print(f"\n### Sampler vs transformers generate ({torch.get_num_threads()} thread(s), median of {repeats} after a warm-up)\n")
-    print("| rollouts | rows x new tokens | harness TorchSampler, s | tokens/s | transformers generate, s | tokens/s | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print("| rollouts | rows x new tokens | harness TorchSampler, s | tokens/s | generate, s | tokens/s | ratio "
+          "| generate, transformers' attention, s | tokens/s | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, prompts, eos, new in (("eos suppressed", fixed, -1, length), ("real (eos kept)", real, tok.eos_token_id, cfg.train.max_new_tokens)):
         ours = TorchSampler(model, eos_id=eos, pad_id=tok.pad_token_id, generator=torch.Generator().manual_seed(0))
         ids, mask = left_pad(prompts, tok.pad_token_id)
@@ -62,9 +64,14 @@ def sampler_vs_generate(cfg, model_dir: Path, batch: int, length: int, repeats: 
         tokens_hf = hf_generate()
         t_ours = timed(lambda: ours.generate(prompts, constant(1.0), new), repeats)
         t_hf = timed(hf_generate, repeats)
-        print(f"| {name} | {len(prompts)} x {new} | {t_ours:.3f} | {tokens_ours / t_ours:,.0f} | {t_hf:.3f} | "
-              f"{tokens_hf / t_hf:,.0f} | {(tokens_ours / t_ours) / (tokens_hf / t_hf):.2f} |")
-    print("\nratio: our tokens/s over generate's (both count the tokens each sampled up to its eos).")
+        with transformers_attention():
+            t_stock = timed(hf_generate, repeats)
+        speed = tokens_ours / t_ours
+        print(f"| {name} | {len(prompts)} x {new} | {t_ours:.3f} | {speed:,.0f} | {t_hf:.3f} | {tokens_hf / t_hf:,.0f} | "
+              f"{speed / (tokens_hf / t_hf):.2f} | {t_stock:.3f} | {tokens_hf / t_stock:,.0f} | {speed / (tokens_hf / t_stock):.2f} |")
+    print("\nratio: our tokens/s over generate's (both count the tokens each sampled up to its eos). `generate` runs "
+          "the model as the harness does (pinned numerics, harness.gqa_decode's decode attention), then with "
+          "transformers' own attention, as outside the harness.")
 
 
 PEAKS = {  # (numerics mode, library): what the row measures

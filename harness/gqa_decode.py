@@ -16,7 +16,8 @@ the rows left once the shorter prompts' rows have finished) takes about a third 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -75,3 +76,19 @@ def install() -> None:
 
     _sdpa = sdpa_attention_forward
     AttentionInterface.register("sdpa", _wrapped)
+
+
+@contextmanager
+def transformers_attention() -> Iterator[None]:
+    """Inside: transformers' own ``sdpa`` attention, as `generate` runs outside the harness
+    (benchmarks/core.py times the sampler against both)."""
+    from transformers import AttentionInterface
+
+    if _sdpa is None:  # not installed: transformers' already
+        yield
+        return
+    AttentionInterface.register("sdpa", _sdpa)
+    try:
+        yield
+    finally:
+        AttentionInterface.register("sdpa", _wrapped)

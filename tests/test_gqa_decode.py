@@ -5,7 +5,7 @@ import os
 
 import pytest
 import torch
-from transformers import AttentionInterface, DynamicCache
+from transformers import DynamicCache
 
 from harness import gqa_decode, numerics
 from harness.data.tokenizer import build_tokenizer
@@ -69,8 +69,11 @@ def test_a_grouped_query_model_decodes_the_same_bits_through_it(monkeypatch):
     monkeypatch.setattr(gqa_decode, "attention", counted)
     fast = decode(model, prompt, steps=12)
     assert len(calls) == 12 * 2  # every decode step of both layers; the prefill went to transformers
-    monkeypatch.setitem(AttentionInterface._global_mapping, "sdpa", gqa_decode._sdpa)
-    assert all(torch.equal(a, b) for a, b in zip(fast, decode(model, prompt, steps=12), strict=True))
+    with gqa_decode.transformers_attention():
+        reference = decode(model, prompt, steps=12)
+    assert len(calls) == 12 * 2  # inside, nothing came here
+    assert all(torch.equal(a, b) for a, b in zip(fast, reference, strict=True))
+    assert len(decode(model, prompt, steps=1)) == 2 and len(calls) == 13 * 2  # and it is back
 
 
 def test_a_mask_or_a_gradient_goes_to_transformers(monkeypatch):
