@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from harness.config import load_config
+from harness.snapshot import spread_note
 from harness.stages import make_tables
 from harness.tables import AVERAGE, aggregate, load_cells, wide_table, with_average
 
@@ -88,3 +89,16 @@ def test_every_table_states_the_base_model_spread_of_its_robustness_run(tmp_path
         for md in ("main.md", "main_by_level.md"):
             assert expected in (out / md).read_text().split("\n\n")[-1], md
         assert "seeds" not in (out / "main.csv").read_text()  # the CSV stays a table
+
+
+def test_a_robustness_snapshot_with_more_than_one_method_is_named_in_the_error(tmp_path):
+    """A robustness run trains one method on every base model; one that trained more (its config
+    forgot to drop a method its recipe gained) is refused with the methods it has."""
+    smoke = yaml.safe_load((Path(__file__).parents[1] / "configs" / "smoke.yaml").read_text())
+    robustness = {**smoke, "name": "rob", "methods": {m: smoke["methods"][m] for m in ("grpo-t1.0", "grpo-linear")}}
+    (tmp_path / "rob" / "tables").mkdir(parents=True)
+    (tmp_path / "run.json").write_text(json.dumps({"experiments": {"rob": robustness}}))
+    pd.DataFrame([{"model": "tiny-llama", "method": "base", "benchmark": "arith", "metric": "avg@4", "level": "all",
+                   "mean": 20.0}]).to_csv(tmp_path / "rob" / "tables" / "main_summary.csv", index=False)
+    with pytest.raises(ValueError, match=r"one method on every base model; it has \['grpo-t1.0', 'grpo-linear'\]"):
+        spread_note(tmp_path, "rob")
