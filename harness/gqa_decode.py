@@ -52,7 +52,8 @@ def _applies(module: nn.Module, query: Tensor, key: Tensor, value: Tensor, mask:
     padding mask, transformers already packs a cache head's query heads without a copy)."""
     return (mask is None and query.shape[2] == 1 and getattr(module, "num_key_value_groups", 1) > 1
             and not torch.is_grad_enabled() and query.device.type == "cpu"
-            and all(t.dtype == torch.float32 and t.is_contiguous() for t in (query, key, value))
+            and query.dtype == torch.float32 and query.is_contiguous()
+            and all(t.dtype == torch.float32 and t.stride()[-2:] == (t.shape[-1], 1) for t in (key, value))
             and not kwargs.get("dropout") and kwargs.get("position_bias") is None and kwargs.get("cache") is None
             and kwargs.get("scaling") is not None and not kwargs.get("softcap") and not kwargs.get("output_attentions"))
 

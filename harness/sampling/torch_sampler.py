@@ -3,7 +3,8 @@ per decoding step.
 
 Works with any decoder-only transformers model that exposes `get_decoder()` and an output
 embedding (Llama, Qwen2/3, Mistral, ...). The decoder runs once on the left-padded prompts and
-then one token per step on its KV cache; logits come from the normalised last hidden state,
+then one token per step on its KV cache (harness.sampling.kv_cache: written in place, grown by
+chunks); logits come from the normalised last hidden state,
 which is also what learned temperature heads read (IntroLLM Sec. 4.2). Rows that emitted eos
 leave the batch (and the cache), so a step costs only as much as the rows still generating.
 
@@ -25,10 +26,12 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
-from transformers import DynamicCache, PreTrainedModel
+from transformers import PreTrainedModel
+from transformers.cache_utils import Cache
 
 from harness.logprobs import entropy, scaled_log_softmax
 from harness.rollout import Rollout
+from harness.sampling.kv_cache import chunked_cache
 from harness.temperature.base import TokenPolicy
 
 
@@ -202,12 +205,12 @@ class TorchSampler:
             return attn
         return None if bool(attn.all()) else attn.bool()[:, None, None, :]
 
-    def prefill(self, prompts: list[list[int]], device: torch.device) -> tuple[Tensor, DynamicCache]:
+    def prefill(self, prompts: list[list[int]], device: torch.device) -> tuple[Tensor, Cache]:
         """Each distinct prompt through the decoder once: every row's last hidden state (N, d) and
         a KV cache holding every row's prompt (rows of one prompt share its prefill)."""
         distinct, row_prompt = shared_prefill(prompts)  # (u prompts), (N,)
         ids, mask = left_pad(distinct, self.pad_id, device)  # (u, P): the width of all rows
-        cache = DynamicCache(config=self.model.config)
+        cache = chunked_cache()
         hidden = self.model.get_decoder()(
             input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
             past_key_values=cache, use_cache=True,
