@@ -5,12 +5,13 @@ from collections.abc import Callable
 
 import pytest
 import torch
-from transformers import DynamicCache
+from transformers import DynamicCache, LlamaConfig, MistralConfig
+from transformers.cache_utils import DynamicSlidingWindowLayer
 
 from harness.modeling import load_policy
 from harness.prompts import prompt_ids
 from harness.sampling import torch_sampler
-from harness.sampling.kv_cache import CHUNK, ChunkedLayer
+from harness.sampling.kv_cache import CHUNK, ChunkedLayer, chunked_cache
 from harness.sampling.torch_sampler import TorchSampler
 from tests.test_sampler import PositionRamp
 
@@ -51,7 +52,7 @@ def test_the_sampler_decodes_the_same_bits_as_with_a_concatenated_cache(tiny_pol
     made, chunked = [], torch_sampler.chunked_cache
 
     def recorded(cache: type | Callable) -> Callable:
-        return lambda: made.append(cache()) or made[-1]
+        return lambda config: made.append(cache(config=config)) or made[-1]
 
     for prompts in (padded, padded[:1] * 6):
         runs = []
@@ -64,3 +65,11 @@ def test_the_sampler_decodes_the_same_bits_as_with_a_concatenated_cache(tiny_pol
         for field in ("tokens", "mask", "logprobs", "hidden"):
             assert torch.equal(getattr(runs[0], field), getattr(runs[1], field)), field
     assert [type(c.layers[0]).__name__ for c in made] == ["ChunkedLayer", "DynamicLayer"] * 2
+
+
+def test_layers_of_another_kind_stay_as_transformers_makes_them():
+    """A sliding-window model keeps transformers' sliding layers; full attention is chunked."""
+    llama = chunked_cache(LlamaConfig(num_hidden_layers=2))
+    mistral = chunked_cache(MistralConfig(num_hidden_layers=2, sliding_window=8))
+    assert [type(layer) for layer in llama.layers] == [ChunkedLayer, ChunkedLayer]
+    assert [type(layer) for layer in mistral.layers] == [DynamicSlidingWindowLayer] * 2

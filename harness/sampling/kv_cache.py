@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from transformers.cache_utils import Cache, DynamicLayer
+from transformers import PretrainedConfig
+from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 
 CHUNK = 16  # spare positions allocated at a time
 
@@ -61,6 +62,9 @@ class ChunkedLayer(DynamicLayer):
             self._views()
 
 
-def chunked_cache() -> Cache:
-    """An empty cache of `ChunkedLayer`s, one added per decoder layer as the model first writes it."""
-    return Cache(layer_class_to_replicate=ChunkedLayer)
+def chunked_cache(config: PretrainedConfig) -> Cache:
+    """transformers' cache for a model of `config`, its full-attention layers chunked; layers of
+    another kind (a sliding window, e.g. Mistral's) stay as transformers makes them."""
+    cache = DynamicCache(config=config)
+    cache.layers = [ChunkedLayer() if type(layer) is DynamicLayer else layer for layer in cache.layers]
+    return cache

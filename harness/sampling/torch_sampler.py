@@ -210,7 +210,7 @@ class TorchSampler:
         a KV cache holding every row's prompt (rows of one prompt share its prefill)."""
         distinct, row_prompt = shared_prefill(prompts)  # (u prompts), (N,)
         ids, mask = left_pad(distinct, self.pad_id, device)  # (u, P): the width of all rows
-        cache = chunked_cache()
+        cache = chunked_cache(self.model.config)
         hidden = self.model.get_decoder()(
             input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
             past_key_values=cache, use_cache=True,
