@@ -52,6 +52,7 @@ REFERENCE = REPO_ROOT / "reference"  # one directory per run: default (make run)
 DEFAULT = "default"
 EMULATED = "emulated-cpu"  # make run again, under an emulated older CPU (README: Reproducibility)
 RARE_MULT = "countdown-rare-mult"  # configs/countdown-rare-mult.yaml: the sweep where exploration decides take-off
+SWEEP10 = "countdown-sweep10"  # configs/countdown-sweep10.yaml: the default Countdown recipe's fixed T at 10 seeds
 TAKE_OFF = 0.01  # train reward over a run's last third above which the run learned (Countdown base models hit under 1%)
 ROBUSTNESS = {"robustness-arith": "arithmetic", "robustness-countdown": "Countdown",  # run -> testbed
               "robustness-countdown-rare-mult": "Countdown, rare multiplication"}
@@ -229,22 +230,48 @@ def took_off(curves: pd.DataFrame, steps: int) -> pd.Series:
     return last.groupby(["method", "seed"])["reward"].mean().gt(TAKE_OFF)
 
 
+def sweep_runs(root: Path, name: str, note: str = "") -> str:
+    """A sweep's run (reference/{name}, whose experiment has the same name): its run line, its
+    main table (then `note`), how many runs of each method took off (train reward above TAKE_OFF
+    over the last third), the bar, and the fixed temperatures' curves."""
+    reference = root / name
+    cfg = experiment(reference, name)[0]
+    runs = took_off(pd.read_csv(reference / name / "curves.csv"), cfg.train.steps).groupby("method").agg(["sum", "size"])
+    counts = ", ".join(f"{cfg.method_label(m)} {runs.loc[m, 'sum']} of {runs.loc[m, 'size']}" for m in cfg.methods)
+    return (run_line(run_record(reference)) + "\n\n" + main_table(reference, name) + note
+            + f"\nRuns that took off (train reward above {TAKE_OFF:.0%} over the last third of the run): {counts}. "
+            + " ".join(sweep_bar(reference, name)) + "\n\n" + curves_table(reference, name))
+
+
 @block("countdown-rare-mult")
 def countdown_rare_mult(root: Path) -> str:
-    """configs/countdown-rare-mult.yaml: its run, its main table, how many runs of each method
-    took off (train reward above TAKE_OFF over the last third), the bar, the fixed temperatures' curves."""
-    reference = root / RARE_MULT
-    cfg = experiment(reference, RARE_MULT)[0]
-    runs = took_off(pd.read_csv(reference / RARE_MULT / "curves.csv"), cfg.train.steps).groupby("method").agg(["sum", "size"])
-    counts = ", ".join(f"{cfg.method_label(m)} {runs.loc[m, 'sum']} of {runs.loc[m, 'size']}" for m in cfg.methods)
-    fixed = fixed_temperature(cfg, list(cfg.methods))
-    adaptive = [m for m in cfg.methods if m not in fixed]
-    return (run_line(run_record(reference)) + "\n\n" + main_table(reference, RARE_MULT)
-            + main_spread_note(root, "robustness-countdown-rare-mult")
-            + f"\nRuns that took off (train reward above {TAKE_OFF:.0%} over the last third of the run): {counts}. "
-            + " ".join(sweep_bar(reference, RARE_MULT)) + "\n\n" + curves_table(reference, RARE_MULT)
+    """configs/countdown-rare-mult.yaml: the sweep (`sweep_runs`), then the adaptive methods' mean
+    sampling temperature per third of the run."""
+    cfg = experiment(root / RARE_MULT, RARE_MULT)[0]
+    adaptive = [m for m in cfg.methods if m not in fixed_temperature(cfg, list(cfg.methods))]
+    return (sweep_runs(root, RARE_MULT, main_spread_note(root, "robustness-countdown-rare-mult"))
             + "\nThe adaptive methods' mean sampling temperature, over seeds and thirds of the run:\n\n"
-            + curves_table(reference, RARE_MULT, adaptive, ("temperature_mean",)))
+            + curves_table(root / RARE_MULT, RARE_MULT, adaptive, ("temperature_mean",)))
+
+
+def shared_files(root: Path, run: str, exp: str) -> tuple[int, list[str]]:
+    """Of `run`'s dataset, weight and generations files (its experiment named as the run), those
+    the default grid's experiment `exp` has too (the same data, base model, method and seed): how
+    many, and which of them differ."""
+    ours, default = read_digests(root / run / DIGESTS), read_digests(root / DEFAULT / DIGESTS)
+    pairs = {f: exp + f[len(run):] for f in ours if "/tables/" not in f}
+    common = {f: twin for f, twin in pairs.items() if twin in default}
+    return len(common), [f for f, twin in common.items() if ours[f] != default[twin]]
+
+
+@block("countdown-sweep10")
+def countdown_sweep10(root: Path) -> str:
+    """configs/countdown-sweep10.yaml: the default Countdown recipe's fixed temperatures at 10
+    seeds (`sweep_runs`), and whether the runs it shares with the default grid have its bits."""
+    n, differ = shared_files(root, SWEEP10, "countdown")
+    same = (f"byte-identical to the default grid's ({n} dataset, weight and generations files)" if not differ
+            else f"{len(differ)} of {n} files differ from the default grid's: {', '.join(differ)}")
+    return sweep_runs(root, SWEEP10) + f"\nIts base model and seeds 0-2 of T = 0.6, 1.0 and 1.2 are {same}.\n"
 
 
 CLAIMS = {  # controller -> what its paper claims against fixed-temperature GRPO
@@ -610,7 +637,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="first copy the last run's record, tables and job times (results/, logs/) into reference/")
     parser.add_argument("--run-dir", type=Path, default=REPO_ROOT,
                         help="the checkout whose results/ and logs/ --snapshot copies (default: this one)")
-    parser.add_argument("--as", dest="run", choices=(DEFAULT, EMULATED, *ROBUSTNESS, RARE_MULT), default=DEFAULT,
+    parser.add_argument("--as", dest="run", choices=(DEFAULT, EMULATED, *ROBUSTNESS, RARE_MULT, SWEEP10), default=DEFAULT,
                         help=f"which reference run the snapshot replaces: {DEFAULT} (make run), {EMULATED} (make run "
                              f"under an emulated older CPU), one of {', '.join(ROBUSTNESS)} (configs/robustness/*.yaml; "
                              f"README: Reproducibility) or {RARE_MULT} (configs/{RARE_MULT}.yaml)")

@@ -234,6 +234,22 @@ def test_a_rerun_is_verified_file_by_file_against_the_reference(tmp_path: Path, 
         verify_run(results, reference)
 
 
+def test_a_sweep_is_compared_with_the_default_grid_on_the_runs_they_share(tmp_path: Path):
+    """The files of another experiment that the default grid has too (same data, base model,
+    method and seed) are matched by path, its name swapped for the grid's; tables are not."""
+    default = {"countdown/data/c.jsonl": "d", "countdown/m/base/model/model.safetensors": "b",
+               "countdown/m/t/seed0/model/model.safetensors": "w0", "countdown/tables/main.csv": "t"}
+    sweep = {"sweep/data/c.jsonl": "d", "sweep/m/base/model/model.safetensors": "b",
+             "sweep/m/t/seed0/model/model.safetensors": "w0", "sweep/m/t/seed5/model/model.safetensors": "w5",
+             "sweep/tables/main.csv": "other"}
+    for run, digests in (("default", default), ("sweep", sweep)):
+        (tmp_path / run).mkdir()
+        write_digests(tmp_path / run / DIGESTS, digests)
+    assert readme.shared_files(tmp_path, "sweep", "countdown") == (3, [])
+    write_digests(tmp_path / "sweep" / DIGESTS, sweep | {"sweep/m/t/seed0/model/model.safetensors": "w1"})
+    assert readme.shared_files(tmp_path, "sweep", "countdown") == (3, ["sweep/m/t/seed0/model/model.safetensors"])
+
+
 @pytest.mark.parametrize("digests", sorted((REPO / "reference").glob("*/files.sha256")), ids=lambda p: p.parent.name)
 def test_a_committed_digest_file_lists_exactly_what_a_rerun_hashes(digests: Path, tmp_path: Path):
     """A rerun is compared file by file: a committed name that `run_digests` would not hash
