@@ -640,7 +640,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--as", dest="run", choices=(DEFAULT, EMULATED, *ROBUSTNESS, RARE_MULT, SWEEP10), default=DEFAULT,
                         help=f"which reference run the snapshot replaces: {DEFAULT} (make run), {EMULATED} (make run "
                              f"under an emulated older CPU), one of {', '.join(ROBUSTNESS)} (configs/robustness/*.yaml; "
-                             f"README: Reproducibility) or {RARE_MULT} (configs/{RARE_MULT}.yaml)")
+                             f"README: Reproducibility), {RARE_MULT} or {SWEEP10} (configs/{{name}}.yaml; README: The Countdown testbed)")
     parser.add_argument("--bench", nargs="+", choices=BENCHMARKS, default=[],
                         help="first run these benchmarks (benchmarks/NAME.py) and keep their figures in reference/benchmarks/")
     parser.add_argument("--check", action="store_true", help="only check that README.md is up to date")
