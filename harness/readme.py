@@ -254,24 +254,29 @@ def countdown_rare_mult(root: Path) -> str:
             + curves_table(root / RARE_MULT, RARE_MULT, adaptive, ("temperature_mean",)))
 
 
-def shared_files(root: Path, run: str, exp: str) -> tuple[int, list[str]]:
+def shared_files(root: Path, run: str, exp: str) -> tuple[list[str], list[str]]:
     """Of `run`'s dataset, weight and generations files (its experiment named as the run), those
-    the default grid's experiment `exp` has too (the same data, base model, method and seed): how
-    many, and which of them differ."""
+    the default grid's experiment `exp` has too (the same data, base model, method and seed), and
+    which of them differ."""
     ours, default = read_digests(root / run / DIGESTS), read_digests(root / DEFAULT / DIGESTS)
     pairs = {f: exp + f[len(run):] for f in ours if "/tables/" not in f}
     common = {f: twin for f, twin in pairs.items() if twin in default}
-    return len(common), [f for f, twin in common.items() if ours[f] != default[twin]]
+    return list(common), [f for f, twin in common.items() if ours[f] != default[twin]]
 
 
 @block("countdown-sweep10")
 def countdown_sweep10(root: Path) -> str:
     """configs/countdown-sweep10.yaml: the default Countdown recipe's fixed temperatures at 10
     seeds (`sweep_runs`), and whether the runs it shares with the default grid have its bits."""
-    n, differ = shared_files(root, SWEEP10, "countdown")
-    same = (f"byte-identical to the default grid's ({n} dataset, weight and generations files)" if not differ
-            else f"{len(differ)} of {n} files differ from the default grid's: {', '.join(differ)}")
-    return sweep_runs(root, SWEEP10) + f"\nIts base model and seeds 0-2 of T = 0.6, 1.0 and 1.2 are {same}.\n"
+    common, differ = shared_files(root, SWEEP10, "countdown")
+    cfg = experiment(root / SWEEP10, SWEEP10)[0]
+    runs = [Path(f).parts for f in common if len(Path(f).parts) > 3 and Path(f).parts[3].startswith("seed")]
+    methods = [cfg.method_label(m) for m in cfg.methods if m in {parts[2] for parts in runs}]
+    seeds = sorted({int(parts[3].removeprefix("seed")) for parts in runs})
+    same = (f"byte-identical to the default grid's ({len(common)} dataset, weight and generations files)" if not differ
+            else f"{len(differ)} of {len(common)} files differ from the default grid's: {', '.join(differ)}")
+    listed = ", ".join(methods[:-1]) + f" and {methods[-1]}" if len(methods) > 1 else "".join(methods)
+    return sweep_runs(root, SWEEP10) + f"\nIts base model and seeds {seeds[0]}-{seeds[-1]} of {listed} are {same}.\n"
 
 
 CLAIMS = {  # controller -> what its paper claims against fixed-temperature GRPO
@@ -424,10 +429,24 @@ def emulated_cpu(root: Path) -> str:
     same = (f"all {n} dataset, weight, generations and table files are byte-identical to the reference run's ({at})"
             if not differ else f"{len(differ)} differences from the reference run's {n} files ({at}): {', '.join(differ)}")
     current = run_record(root / DEFAULT)["git_revision"]
-    later = "" if current == then["git_revision"] else (
-        f" The current reference run (revision `{revision(current)}`) is later and has not been repeated "
-        "under the emulated CPU.")
-    return run_line(record) + f" Set: {caps or 'no dispatch cap'}; {same}.{later}\n"
+    return run_line(record) + f" Set: {caps or 'no dispatch cap'}; {same}.{later_run(root, current, then['git_revision'])}\n"
+
+
+def later_run(root: Path, current: str, compared: str) -> str:
+    """When the current reference run is not the one the emulated run was compared with: that it
+    was not repeated, and whether the dataset, weight and generations files the two runs share
+    (tables depend on which methods a run has) are byte-identical."""
+    if current == compared:
+        return ""
+    now, emulated = read_digests(root / DEFAULT / DIGESTS), read_digests(root / EMULATED / DIGESTS)
+    common = [f for f in now if f in emulated and "/tables/" not in f]
+    differ = [f for f in common if now[f] != emulated[f]]
+    shared = (f"the {len(common)} dataset, weight and generations files it shares with the emulated run are "
+              "byte-identical to that run's" if not differ
+              else f"{len(differ)} of the {len(common)} dataset, weight and generations files it shares with the "
+                   f"emulated run differ from that run's: {', '.join(differ)}")
+    return (f" The current reference run (revision `{revision(current)}`) is later and has not been repeated "
+            f"under the emulated CPU; {shared}.")
 
 
 @block("power")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from harness import stages
 from harness.answers import last_boxed
-from harness.config import load_config
+from harness.config import load_config, resolve_includes
 from harness.config_file import read_config_file
 from harness.data.countdown import attempt_value
 from harness.io import read_jsonl
@@ -22,10 +22,10 @@ HIT_RATE = (0.0025, 0.05)
 
 
 def test_the_default_base_model_attempts_almost_always_and_rarely_hits_and_grpo_trains_from_it(tmp_path: Path):
-    """configs/countdown.yaml's base model recipe, evaluated on a seeded subset of 100 test
+    """configs/countdown.yaml's base model recipe (configs/countdown-recipe.yaml), evaluated on a seeded subset of 100 test
     problems x 4 samples (the subset leaves the training split, and so the SFT, unchanged); then
     2 TAMPO steps from it, evaluated and tabled beside it."""
-    raw = read_config_file(REPO / "configs" / "countdown.yaml")
+    raw = resolve_includes(read_config_file(REPO / "configs" / "countdown.yaml"))
     raw["datasets"] = {"countdown": {"limit": 100}}
     raw["eval"] |= {"n_samples": 4, "ks": [1, 4]}
     raw["train"] |= {"steps": 2, "prompts_per_step": 4, "group_size": 4, "save_every": 2}
@@ -64,6 +64,6 @@ def test_countdown_dry_run_lists_every_method_and_seed(tmp_path: Path):
     out = snakemake("-n", "--cores", "2", "--quiet", "rules", config="configs/countdown.yaml", workdir=tmp_path)
     assert out.returncode == 0, out.stderr
     cfg = load_config(REPO / "configs" / "countdown.yaml")
-    assert len(cfg.methods) == 11 and cfg.seeds == [0, 1, 2]
-    assert job_counts(out.stdout) == {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "train": 33,
-                                      "evaluate": 36, "table": 1, "statistics": 1, "figures": 1, "report_tables": 1}
+    assert len(cfg.methods) == 12 and list(cfg.methods)[-1] == "grpo-t1.8" and cfg.seeds == [0, 1, 2]
+    assert job_counts(out.stdout) == {"all": 1, "dataset": 2, "tokenizer": 1, "base_model": 1, "train": 36,
+                                      "evaluate": 39, "table": 1, "statistics": 1, "figures": 1, "report_tables": 1}

@@ -149,7 +149,13 @@ def test_the_emulated_cpu_block_compares_every_file_of_the_run(tmp_path: Path):
     text = readme.emulated_cpu(tmp_path)
     assert "all 3 dataset, weight, generations and table files are byte-identical to the reference run's (revision `0123456789`)." in text
     assert text.endswith("The current reference run (revision `fedcba9876`) is later and has not been repeated "
-                         "under the emulated CPU.\n")
+                         "under the emulated CPU; the 2 dataset, weight and generations files it shares with the "
+                         "emulated run are byte-identical to that run's.\n")
+    (tmp_path / readme.DEFAULT / "results" / "tiny/data/arith.jsonl").write_text("other data")
+    write_digests(tmp_path / readme.DEFAULT / DIGESTS, run_digests(tmp_path / readme.DEFAULT / "results", ["tiny"]))
+    assert readme.emulated_cpu(tmp_path).endswith(
+        "1 of the 2 dataset, weight and generations files it shares with the emulated run differ from that run's: "
+        "tiny/data/arith.jsonl.\n")
 
 
 def test_a_revision_shows_its_short_hash_and_whether_the_tree_had_changes():
@@ -245,9 +251,10 @@ def test_a_sweep_is_compared_with_the_default_grid_on_the_runs_they_share(tmp_pa
     for run, digests in (("default", default), ("sweep", sweep)):
         (tmp_path / run).mkdir()
         write_digests(tmp_path / run / DIGESTS, digests)
-    assert readme.shared_files(tmp_path, "sweep", "countdown") == (3, [])
+    shared = ["sweep/data/c.jsonl", "sweep/m/base/model/model.safetensors", "sweep/m/t/seed0/model/model.safetensors"]
+    assert readme.shared_files(tmp_path, "sweep", "countdown") == (shared, [])
     write_digests(tmp_path / "sweep" / DIGESTS, sweep | {"sweep/m/t/seed0/model/model.safetensors": "w1"})
-    assert readme.shared_files(tmp_path, "sweep", "countdown") == (3, ["sweep/m/t/seed0/model/model.safetensors"])
+    assert readme.shared_files(tmp_path, "sweep", "countdown") == (shared, ["sweep/m/t/seed0/model/model.safetensors"])
 
 
 @pytest.mark.parametrize("digests", sorted((REPO / "reference").glob("*/files.sha256")), ids=lambda p: p.parent.name)
