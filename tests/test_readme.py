@@ -266,3 +266,21 @@ def test_a_committed_digest_file_lists_exactly_what_a_rerun_hashes(digests: Path
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"")
     assert sorted(run_digests(tmp_path, {name.split("/")[0] for name in names})) == sorted(names)
+
+
+RUNS = [d for d in sorted((REPO / "reference").iterdir()) if (d / "run.json").exists() and d.name != readme.EMULATED]
+
+
+@pytest.mark.parametrize("run", RUNS, ids=lambda p: p.name)
+def test_a_reference_run_was_made_with_the_config_files_as_they_are(run: Path):
+    """Each reference run's recorded configs are what its config files resolve to now, method
+    order included (it orders every table, so a reordered include would fail `make verify`);
+    the default grid's experiments are configs/{name}.yaml. The emulated-CPU run is compared
+    with the reference run of its own day, kept with it (its block)."""
+    record = readme.run_record(run)
+    command = record["command"]
+    files = [command[i + 1] for i, arg in enumerate(command) if arg == "--configfile"]
+    configs = [load_config(REPO / f) for f in files or [f"configs/{exp}.yaml" for exp in record["experiments"]]]
+    resolved = {cfg.name: json.dumps(cfg.model_dump(mode="json")) for cfg in configs}
+    recorded = {exp: json.dumps(load_config(raw).model_dump(mode="json")) for exp, raw in record["experiments"].items()}
+    assert resolved == recorded
