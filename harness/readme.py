@@ -53,6 +53,7 @@ DEFAULT = "default"
 EMULATED = "emulated-cpu"  # make run again, under an emulated older CPU (README: Reproducibility)
 RARE_MULT = "countdown-rare-mult"  # configs/countdown-rare-mult.yaml: the sweep where exploration decides take-off
 SWEEP10 = "countdown-sweep10"  # configs/countdown-sweep10.yaml: the default Countdown recipe's fixed T at 10 seeds
+ARITH_HOT = "arith-hot"  # configs/arith-hot.yaml: the arithmetic recipe at T = 1.0 and 1.8
 TAKE_OFF = 0.01  # train reward over a run's last third above which the run learned (Countdown base models hit under 1%)
 ROBUSTNESS = {"robustness-arith": "arithmetic", "robustness-countdown": "Countdown",  # run -> testbed
               "robustness-countdown-rare-mult": "Countdown, rare multiplication"}
@@ -264,19 +265,32 @@ def shared_files(root: Path, run: str, exp: str) -> tuple[list[str], list[str]]:
     return list(common), [f for f, twin in common.items() if ours[f] != default[twin]]
 
 
-@block("countdown-sweep10")
-def countdown_sweep10(root: Path) -> str:
-    """configs/countdown-sweep10.yaml: the default Countdown recipe's fixed temperatures at 10
-    seeds (`sweep_runs`), and whether the runs it shares with the default grid have its bits."""
-    common, differ = shared_files(root, SWEEP10, "countdown")
-    cfg = experiment(root / SWEEP10, SWEEP10)[0]
+def shared_runs(root: Path, run: str, exp: str) -> str:
+    """A sentence: which base model, methods and seeds `run` shares with the default grid's
+    experiment `exp` (from the files both have), and whether they are byte-identical."""
+    common, differ = shared_files(root, run, exp)
+    cfg = experiment(root / run, run)[0]
     runs = [Path(f).parts for f in common if len(Path(f).parts) > 3 and Path(f).parts[3].startswith("seed")]
     methods = [cfg.method_label(m) for m in cfg.methods if m in {parts[2] for parts in runs}]
     seeds = sorted({int(parts[3].removeprefix("seed")) for parts in runs})
     same = (f"byte-identical to the default grid's ({len(common)} dataset, weight and generations files)" if not differ
             else f"{len(differ)} of {len(common)} files differ from the default grid's: {', '.join(differ)}")
     listed = ", ".join(methods[:-1]) + f" and {methods[-1]}" if len(methods) > 1 else "".join(methods)
-    return sweep_runs(root, SWEEP10) + f"\nIts base model and seeds {seeds[0]}-{seeds[-1]} of {listed} are {same}.\n"
+    return f"Its base model and seeds {seeds[0]}-{seeds[-1]} of {listed} are {same}.\n"
+
+
+@block("countdown-sweep10")
+def countdown_sweep10(root: Path) -> str:
+    """configs/countdown-sweep10.yaml: the default Countdown recipe's fixed temperatures at 10
+    seeds (`sweep_runs`), and whether the runs it shares with the default grid have its bits."""
+    return sweep_runs(root, SWEEP10) + "\n" + shared_runs(root, SWEEP10, "countdown")
+
+
+@block("arith-hot")
+def arith_hot(root: Path) -> str:
+    """configs/arith-hot.yaml: fixed T = 1.0 and 1.8 on the arithmetic recipe (`sweep_runs`),
+    and whether the runs it shares with the default grid have its bits."""
+    return sweep_runs(root, ARITH_HOT) + "\n" + shared_runs(root, ARITH_HOT, "tiny")
 
 
 CLAIMS = {  # controller -> what its paper claims against fixed-temperature GRPO
@@ -656,10 +670,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="first copy the last run's record, tables and job times (results/, logs/) into reference/")
     parser.add_argument("--run-dir", type=Path, default=REPO_ROOT,
                         help="the checkout whose results/ and logs/ --snapshot copies (default: this one)")
-    parser.add_argument("--as", dest="run", choices=(DEFAULT, EMULATED, *ROBUSTNESS, RARE_MULT, SWEEP10), default=DEFAULT,
+    parser.add_argument("--as", dest="run", choices=(DEFAULT, EMULATED, *ROBUSTNESS, RARE_MULT, SWEEP10, ARITH_HOT),
+                        default=DEFAULT,
                         help=f"which reference run the snapshot replaces: {DEFAULT} (make run), {EMULATED} (make run "
                              f"under an emulated older CPU), one of {', '.join(ROBUSTNESS)} (configs/robustness/*.yaml; "
-                             f"README: Reproducibility), {RARE_MULT} or {SWEEP10} (configs/{{name}}.yaml; README: The Countdown testbed)")
+                             f"README: Reproducibility), {RARE_MULT}, {SWEEP10} or {ARITH_HOT} (configs/{{name}}.yaml; README: The "
+                             "Countdown testbed)")
     parser.add_argument("--bench", nargs="+", choices=BENCHMARKS, default=[],
                         help="first run these benchmarks (benchmarks/NAME.py) and keep their figures in reference/benchmarks/")
     parser.add_argument("--check", action="store_true", help="only check that README.md is up to date")
