@@ -36,6 +36,7 @@
 import sys
 import time
 
+from harness.rerun_triggers import dropped_triggers_note
 from harness.run_record import write_run_record
 from harness.targets import requested_paths, target_hint
 
@@ -72,14 +73,29 @@ def experiment_targets(exp):
     )
 
 
+def after_trigger_check(targets):
+    """An aggregate rule's input function: `targets`, after warning a run whose rerun triggers
+    leave out those this workflow relies on (harness/rerun_triggers.py). A function, because
+    Snakemake settles a run's triggers only after reading this file, before building the DAG."""
+
+    def inputs(wildcards):
+        if note := dropped_triggers_note(t.name for t in workflow.rerun_triggers):
+            print(f"harness: {note}", file=sys.stderr)
+        return targets
+
+    return inputs
+
+
 rule all:  # every experiment's targets
     input:
-        [f for exp in CFGS for f in experiment_targets(exp)],
+        after_trigger_check([f for exp in CFGS for f in experiment_targets(exp)]),
 
 
 rule ablations:  # every variant of the `ablations` config section, and its table
     input:
-        [f for exp, cfg in CFGS.items() if "ablations" in cfg.table_rows() for f in table_files(exp, "ablations")],
+        after_trigger_check(
+            [f for exp, cfg in CFGS.items() if "ablations" in cfg.table_rows() for f in table_files(exp, "ablations")]
+        ),
 
 
 # A requested path that no rule builds: one line naming the unknown model, method, benchmark...

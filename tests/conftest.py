@@ -27,10 +27,19 @@ def device(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+# The modules whose tests run pipelines, trainings or subprocesses of many seconds each
+# (`pytest --durations=40`): they are collected first, so that under `-n 2` the workers share them
+# out (pytest-xdist's work stealing, pyproject.toml) and the run ends on short tests instead of one
+# worker finishing a long test while the other idles. Whole modules, so module fixtures are built once.
+HEAVY_MODULES = ("test_countdown_pipeline", "test_pipeline", "test_reliability", "test_benchmark_scripts",
+                 "test_gpu_check", "test_drift", "test_distributed", "test_codejudge", "test_lm_eval", "test_chunked")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "device" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.device)
+    items.sort(key=lambda item: item.module.__name__.rpartition(".")[2] not in HEAVY_MODULES)  # stable: heavy first
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from harness import numerics, readme
 from harness.config import load_config
@@ -165,23 +166,24 @@ PAPER_GRIDS = {
 }
 
 
-def test_paper_configs_list_their_whole_grid(tmp_path):
-    for config, expected in PAPER_GRIDS.items():
-        out = snakemake("-n", "--cores", "8", "--quiet", "rules", config=config, workdir=tmp_path)
-        assert out.returncode == 0, (config, out.stderr[-2000:])
-        counts = job_counts(out.stdout)
-        assert {k: counts.get(k) for k in expected} == expected, config
-        assert counts["diff_report"] == 1 and counts["table"] == 1 and counts["statistics"] == 1
+@pytest.mark.parametrize("config", PAPER_GRIDS)
+def test_paper_configs_list_their_whole_grid(config: str, tmp_path):
+    out = snakemake("-n", "--cores", "8", "--quiet", "rules", config=config, workdir=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    counts = job_counts(out.stdout)
+    assert {k: counts.get(k) for k in PAPER_GRIDS[config]} == PAPER_GRIDS[config]
+    assert counts["diff_report"] == 1 and counts["table"] == 1 and counts["statistics"] == 1
 
 
-def test_cluster_and_gpu_profiles_dry_run_the_paper_grids(tmp_path):
+@pytest.mark.parametrize("config", ["configs/papers/tampo.yaml", "configs/papers/introllm.yaml"])
+@pytest.mark.parametrize(("profile", "expected"), [("slurm", {"train": "gpu=8"}),
+                                                   ("local-gpu", {"train": "gpu=8", "evaluate": "gpu=1"})])
+def test_cluster_and_gpu_profiles_dry_run_the_paper_grids(profile: str, expected: dict[str, str], config: str, tmp_path):
     """The SLURM profile (executor plugin) gives each rule its resources; the local-GPU profile
     makes every GPU job hold the one `gpu` unit."""
-    for profile, expected in (("slurm", {"train": "gpu=8"}), ("local-gpu", {"train": "gpu=8", "evaluate": "gpu=1"})):
-        for config in ("configs/papers/tampo.yaml", "configs/papers/introllm.yaml"):
-            out = snakemake("-n", "--profile", str(REPO / "profiles" / profile), config=config, workdir=tmp_path)
-            assert out.returncode == 0, (profile, config, out.stderr[-2000:])
-            blocks = out.stdout.split("\nrule ")
-            for rule, resource in expected.items():
-                resources = [line for b in blocks if b.startswith(f"{rule}:") for line in b.splitlines() if "resources:" in line]
-                assert resources and all(resource in line for line in resources), (profile, config, rule)
+    out = snakemake("-n", "--profile", str(REPO / "profiles" / profile), config=config, workdir=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    blocks = out.stdout.split("\nrule ")
+    for rule, resource in expected.items():
+        resources = [line for b in blocks if b.startswith(f"{rule}:") for line in b.splitlines() if "resources:" in line]
+        assert resources and all(resource in line for line in resources), rule

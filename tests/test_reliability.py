@@ -20,6 +20,7 @@ from harness.checkpoint import KEY_FILE, StaleCheckpointError, list_checkpoints
 from harness.cli import main, resolve
 from harness.config import load_config
 from harness.io import write_jsonl
+from harness.rerun_triggers import dropped_triggers_note
 from harness.snakemake_locks import RUNS_DIR
 from harness.train import train
 from tests.test_train import CFG, METHOD
@@ -209,3 +210,17 @@ def test_an_output_a_kill_left_marked_incomplete_is_rebuilt_by_the_plain_rerun(t
     assert code == 0 and "IncompleteFilesException" not in out, out[-2000:]
     assert (tmp_path / target).read_text() == expected and not marker.exists()
 
+
+
+def test_a_run_without_the_triggers_the_workflow_relies_on_is_told_what_it_loses(tmp_path):
+    """`--rerun-triggers mtime` would leave new methods out of existing tables: the run says so
+    at its start, dry run included; Snakemake's default triggers draw no such note."""
+    code, out = finished(snakemake(tmp_path, "-n", "--rerun-triggers", "mtime"))
+    assert code == 0, out[-2000:]
+    assert ("harness: this run's rerun triggers leave out params, input, code: without 'params', a method whose settings"
+            in out) and "methods or seeds added to a config stay out of the tables" in out
+    code, out = finished(snakemake(tmp_path, "-n", "--rerun-triggers", "mtime", "params", "input", "code"))
+    assert code == 0 and "rerun triggers" not in out
+    assert dropped_triggers_note(["MTIME", "PARAMS", "INPUT", "SOFTWARE_ENV"]) == (
+        "this run's rerun triggers leave out code: without 'code', a changed job script does not rerun its jobs. "
+        "Drop --rerun-triggers (Snakemake's default is every trigger) unless that is meant.")
