@@ -28,18 +28,20 @@ def device(request: pytest.FixtureRequest) -> str:
 
 
 # The modules whose tests run pipelines, trainings or subprocesses of many seconds each
-# (`pytest --durations=40`): they are collected first, so that under `-n 2` the workers share them
-# out (pytest-xdist's work stealing, pyproject.toml) and the run ends on short tests instead of one
-# worker finishing a long test while the other idles. Whole modules, so module fixtures are built once.
+# (`pytest --durations=40`): they are collected first, so that under `-n 2` pytest-xdist's work
+# stealing (pyproject.toml) shares them out between the workers instead of leaving one worker on
+# long tests while the other has run out. Whole modules, so module fixtures are built once.
 HEAVY_MODULES = ("test_countdown_pipeline", "test_pipeline", "test_reliability", "test_benchmark_scripts",
                  "test_gpu_check", "test_drift", "test_distributed", "test_codejudge", "test_lm_eval", "test_chunked")
+if stale := [m for m in HEAVY_MODULES if not (Path(__file__).parent / f"{m}.py").exists()]:
+    raise pytest.UsageError(f"tests/conftest.py: HEAVY_MODULES names test modules that no longer exist: {stale}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "device" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.device)
-    items.sort(key=lambda item: item.module.__name__.rpartition(".")[2] not in HEAVY_MODULES)  # stable: heavy first
+    items.sort(key=lambda item: Path(item.nodeid.split("::")[0]).stem not in HEAVY_MODULES)  # stable: heavy first
 
 
 @pytest.fixture(scope="session")
