@@ -100,7 +100,7 @@ def test_hidden_state_methods_cannot_sample_on_vllm():
     ({"eval__temperature": -1.0}, "eval.temperature"),
     ({"methods__grpo-t1.0__train": "{loss_temperature: 0}"}, "methods.grpo-t1.0.train.loss_temperature"),
     ({"methods__tampo": "{controller: tampo, candidates: [0.0, 1.0]}"}, "methods.tampo.candidates.0"),
-    ({"methods__spike": "{controller: spike, base: 1.0, increment: -0.1, every: 5}"}, "methods.spike (spike)"),
+    ({"methods__spike": "{controller: spike, base: 1.0, increment: -0.2, every: 5}"}, "methods.spike (spike)"),
 ])
 def test_temperatures_must_be_positive_throughout(changes, field):
     with pytest.raises(ConfigError) as err:
@@ -109,8 +109,8 @@ def test_temperatures_must_be_positive_throughout(changes, field):
 
 
 def test_a_spike_schedule_that_stays_positive_is_accepted():
-    # 80 steps, -0.1 every 20: 1.0, 0.9, 0.8, 0.7 > 0
-    assert load_config(with_changes(methods__spike="{controller: spike, base: 1.0, increment: -0.1, every: 20}"))
+    # 30 steps, -0.1 every 10: 1.0, 0.9, 0.8 > 0
+    assert load_config(with_changes(methods__spike="{controller: spike, base: 1.0, increment: -0.1, every: 10}"))
 
 
 @pytest.mark.parametrize(("section", "key", "field"), [
