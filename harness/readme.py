@@ -57,8 +57,9 @@ ARITH_HOT = "arith-hot"  # configs/arith-hot.yaml: the arithmetic recipe at T = 
 TAKE_OFF = 0.01  # train reward over a run's last third above which the run learned (Countdown base models hit under 1%)
 ROBUSTNESS = {"robustness-arith": "arithmetic", "robustness-countdown": "Countdown",  # run -> testbed
               "robustness-countdown-rare-mult": "Countdown, rare multiplication"}
-ROBUSTNESS_OF = {"robustness-arith": (DEFAULT, "tiny"), "robustness-countdown": (DEFAULT, "countdown"),  # run ->
-                 "robustness-countdown-rare-mult": (RARE_MULT, RARE_MULT)}  # the reference run and experiment of its recipe
+ROBUSTNESS_OF = {"robustness-arith": (DEFAULT, "tiny"),  # run -> the reference run and experiment of its recipe
+                 "robustness-countdown": (SWEEP10, SWEEP10),  # the recipe's 100 steps (the default grid trains 70)
+                 "robustness-countdown-rare-mult": (RARE_MULT, RARE_MULT)}
 STD_BAR = 1.0  # points: the most a base model's Avg@n and the GRPO gain may vary across pre-training seeds
 README = REPO_ROOT / "README.md"
 MARKER = re.compile(r"(<!-- numbers:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /numbers:(?P=name) -->)", re.DOTALL)
@@ -140,12 +141,12 @@ def run(root: Path) -> str:
 
 @block("tiny-main")
 def tiny_main(root: Path) -> str:
-    return main_table(root / DEFAULT, "tiny") + main_spread_note(root, "robustness-arith")
+    return main_table(root / DEFAULT, "tiny") + main_spread_note(root, "robustness-arith", DEFAULT, "tiny")
 
 
 @block("countdown-main")
 def countdown_main(root: Path) -> str:
-    return main_table(root / DEFAULT, "countdown") + main_spread_note(root, "robustness-countdown")
+    return main_table(root / DEFAULT, "countdown") + main_spread_note(root, "robustness-countdown", DEFAULT, "countdown")
 
 
 @block("tiny-findings")
@@ -250,33 +251,65 @@ def countdown_rare_mult(root: Path) -> str:
     sampling temperature per third of the run."""
     cfg = experiment(root / RARE_MULT, RARE_MULT)[0]
     adaptive = [m for m in cfg.methods if m not in fixed_temperature(cfg, list(cfg.methods))]
-    return (sweep_runs(root, RARE_MULT, main_spread_note(root, "robustness-countdown-rare-mult"))
+    return (sweep_runs(root, RARE_MULT, main_spread_note(root, "robustness-countdown-rare-mult", RARE_MULT, RARE_MULT))
             + "\nThe adaptive methods' mean sampling temperature, over seeds and thirds of the run:\n\n"
             + curves_table(root / RARE_MULT, RARE_MULT, adaptive, ("temperature_mean",)))
 
 
-def shared_files(root: Path, run: str, exp: str) -> tuple[list[str], list[str]]:
+def shared_files(root: Path, run: str, exp: str, alike: Callable[[str], bool]) -> tuple[list[str], list[str]]:
     """Of `run`'s dataset, weight and generations files (its experiment named as the run), those
-    the default grid's experiment `exp` has too (the same data, base model, method and seed), and
-    which of them differ."""
+    the default grid's experiment `exp` has too and computed `alike` (the same data, base model,
+    method and seed, from the same settings), and which of them differ."""
     ours, default = read_digests(root / run / DIGESTS), read_digests(root / DEFAULT / DIGESTS)
     pairs = {f: exp + f[len(run):] for f in ours if "/tables/" not in f}
-    common = {f: twin for f, twin in pairs.items() if twin in default}
+    common = {f: twin for f, twin in pairs.items() if twin in default and alike(f)}
     return list(common), [f for f, twin in common.items() if ours[f] != default[twin]]
+
+
+def trained_alike(ours: ExperimentConfig, theirs: ExperimentConfig) -> tuple[set[str], list[str]]:
+    """The methods both experiments train with the same settings, and the `train` settings that
+    differ (when any do, no method is trained alike)."""
+    mine, other = ours.train.model_dump(mode="json"), theirs.train.model_dump(mode="json")
+    differ = [f"train.{key} {other[key]} against {mine[key]}" for key in mine if mine[key] != other[key]]
+    same = {m for m in ours.methods if m in theirs.methods and ours.methods[m] == theirs.methods[m]}
+    return (set() if differ else same), differ
+
+
+def computed_alike(ours: ExperimentConfig, theirs: ExperimentConfig, name: str) -> bool:
+    """Whether two experiments computed the file `name` (`{exp}/...` as in files.sha256) from the
+    same settings: the training set, tokenizer and base model from the same data and model
+    recipe, a policy also by a method trained alike, a test set and generations also under the
+    same dataset and evaluation settings."""
+    parts = Path(name).parts[1:]
+    trained = ours.data == theirs.data and ours.train_set == theirs.train_set
+    evaluated = ours.datasets == theirs.datasets and ours.eval == theirs.eval
+    if parts[0] in ("data", "tokenizer"):
+        return trained and (parts[-1] == f"{ours.train_set}.jsonl" or parts[0] == "tokenizer" or evaluated)
+    model, method = parts[0], parts[1]
+    alike = trained and ours.models.get(model) == theirs.models.get(model)
+    if method != "base":
+        alike = alike and method in trained_alike(ours, theirs)[0]
+    return alike and ("eval" not in parts or evaluated)
 
 
 def shared_runs(root: Path, run: str, exp: str) -> str:
     """A sentence: which base model, methods and seeds `run` shares with the default grid's
-    experiment `exp` (from the files both have), and whether they are byte-identical."""
-    common, differ = shared_files(root, run, exp)
-    cfg = experiment(root / run, run)[0]
+    experiment `exp` (from the files both have, of methods trained alike), and whether they are
+    byte-identical."""
+    cfg, grid = experiment(root / run, run)[0], experiment(root / DEFAULT, exp)[0]
+    train_differ = trained_alike(cfg, grid)[1]
+    common, differ = shared_files(root, run, exp, lambda name: computed_alike(cfg, grid, name))
     runs = [Path(f).parts for f in common if len(Path(f).parts) > 3 and Path(f).parts[3].startswith("seed")]
     methods = [cfg.method_label(m) for m in cfg.methods if m in {parts[2] for parts in runs}]
     seeds = sorted({int(parts[3].removeprefix("seed")) for parts in runs})
     same = (f"byte-identical to the default grid's ({len(common)} dataset, weight and generations files)" if not differ
-            else f"{len(differ)} of {len(common)} files differ from the default grid's: {', '.join(differ)}")
+            else f"not all the default grid's ({len(differ)} of {len(common)} files differ: {', '.join(differ)})")
+    if not methods:
+        trained = (f"; the default grid trains with {', '.join(train_differ)}, so no run is shared" if train_differ
+                   else "; it trains no method of the default grid's alike")
+        return f"Its data and base model are {same}{trained}.\n"
     listed = ", ".join(methods[:-1]) + f" and {methods[-1]}" if len(methods) > 1 else "".join(methods)
-    return f"Its base model and seeds {seeds[0]}-{seeds[-1]} of {listed} are {same}.\n"
+    return f"Its data, base model and seeds {seeds[0]}-{seeds[-1]} of {listed} are {same}.\n"
 
 
 @block("countdown-sweep10")
@@ -379,14 +412,17 @@ def with_default_model(root: Path, run_name: str) -> tuple[ExperimentConfig, str
     return cfg, method, pd.concat([base, pd.Series([own_base])]), pd.concat([gain, pd.Series([own_gain])])
 
 
-def main_spread_note(root: Path, run_name: str) -> str:
-    """Under a README main table: what its intervals leave out, over every base model measured
-    (the robustness run's and this table's own)."""
+def main_spread_note(root: Path, run_name: str, run: str, exp: str) -> str:
+    """Under the README main table of `exp` in reference `run`: what its intervals leave out, over
+    every base model measured (the robustness run's and this table's own), and over how many GRPO
+    steps the gains were measured where the table trains another number."""
     if not (root / run_name).exists():
         return spread_note(root / run_name, "Robustness, below")
     cfg, method, base, gain = with_default_model(root, run_name)
+    steps = experiment(root / run, exp)[0].train.steps
+    trained = "" if steps == cfg.train.steps else f", the gains over the recipe's {cfg.train.steps} GRPO steps, not {steps}"
     return (f"\nThe intervals cover training and sampling seeds of one base model. Across {len(base)} pre-training "
-            f"seeds (this one and {len(base) - 1} of the robustness run; Robustness, below) the base model's "
+            f"seeds (this one and {len(base) - 1} of the robustness run{trained}; Robustness, below) the base model's "
             f"Avg@{cfg.eval.n_samples} has a std of {base.std():.1f} points and the gain of {cfg.method_label(method)} "
             f"one of {gain.std():.1f}: rerun from another base model, a row's level moves by about that much, beside its "
             "interval; differences between methods trained from the same base model are what these tables compare.\n")
@@ -453,12 +489,15 @@ def later_run(root: Path, current: str, compared: str) -> str:
     if current == compared:
         return ""
     now, emulated = read_digests(root / DEFAULT / DIGESTS), read_digests(root / EMULATED / DIGESTS)
-    common = [f for f in now if f in emulated and "/tables/" not in f]
+    configs = {run: {exp: load_config(raw) for exp, raw in run_record(root / run)["experiments"].items()}
+               for run in (DEFAULT, EMULATED)}
+    common = [f for f in now if f in emulated and "/tables/" not in f
+              and computed_alike(configs[DEFAULT][f.split("/")[0]], configs[EMULATED][f.split("/")[0]], f)]
     differ = [f for f in common if now[f] != emulated[f]]
-    shared = (f"the {len(common)} dataset, weight and generations files it shares with the emulated run are "
-              "byte-identical to that run's" if not differ
+    shared = (f"the {len(common)} dataset, weight and generations files it shares with the emulated run, computed "
+              "from the same settings, are byte-identical to that run's" if not differ
               else f"{len(differ)} of the {len(common)} dataset, weight and generations files it shares with the "
-                   f"emulated run differ from that run's: {', '.join(differ)}")
+                   f"emulated run, computed from the same settings, differ from that run's: {', '.join(differ)}")
     return (f" The current reference run (revision `{revision(current)}`) is later and has not been repeated "
             f"under the emulated CPU; {shared}.")
 

@@ -119,7 +119,8 @@ def test_the_emulated_cpu_block_compares_every_file_of_the_run(tmp_path: Path):
                 "cpu": {"model": "Some CPU", "flags": ["avx2"]}, "environment": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "OMP_NUM_THREADS": "1"}}
     record = {"command": ["snakemake", "--cores", "2"], "git_revision": "0123456789abcdef", "finished": "2026-12-02T04:00:00+00:00",
               "wall_seconds": 125.0, "from_scratch": True, "models_trained": 2, "cells_evaluated": 2,
-              "experiments": {"tiny": {}}, "numerics": numerics}
+              "experiments": {"tiny": {**yaml.safe_load((REPO / "configs" / "smoke.yaml").read_text()), "name": "tiny"}},
+              "numerics": numerics}
     files = {"tiny/data/arith.jsonl": "a", "tiny/tiny-llama/base/model/model.safetensors": "w", "tiny/tables/main.csv": "t"}
     for run in (readme.DEFAULT, readme.EMULATED):
         (tmp_path / run).mkdir()
@@ -150,12 +151,19 @@ def test_the_emulated_cpu_block_compares_every_file_of_the_run(tmp_path: Path):
     assert "all 3 dataset, weight, generations and table files are byte-identical to the reference run's (revision `0123456789`)." in text
     assert text.endswith("The current reference run (revision `fedcba9876`) is later and has not been repeated "
                          "under the emulated CPU; the 2 dataset, weight and generations files it shares with the "
-                         "emulated run are byte-identical to that run's.\n")
+                         "emulated run, computed from the same settings, are byte-identical to that run's.\n")
     (tmp_path / readme.DEFAULT / "results" / "tiny/data/arith.jsonl").write_text("other data")
     write_digests(tmp_path / readme.DEFAULT / DIGESTS, run_digests(tmp_path / readme.DEFAULT / "results", ["tiny"]))
     assert readme.emulated_cpu(tmp_path).endswith(
-        "1 of the 2 dataset, weight and generations files it shares with the emulated run differ from that run's: "
-        "tiny/data/arith.jsonl.\n")
+        "1 of the 2 dataset, weight and generations files it shares with the emulated run, computed from the same "
+        "settings, differ from that run's: tiny/data/arith.jsonl.\n")
+    # a test set limited differently is another file, not a difference; the base model still compares
+    limited = record["experiments"]["tiny"] | {"datasets": {"arith": {"limit": 10}}}
+    (tmp_path / readme.DEFAULT / "run.json").write_text(json.dumps(
+        record | {"git_revision": "fedcba9876543210", "experiments": {"tiny": limited}}))
+    assert readme.emulated_cpu(tmp_path).endswith(
+        "the 1 dataset, weight and generations files it shares with the emulated run, computed from the same settings, "
+        "are byte-identical to that run's.\n")
 
 
 def test_a_revision_shows_its_short_hash_and_whether_the_tree_had_changes():
@@ -180,9 +188,14 @@ def test_the_spread_counts_the_default_grids_own_base_model_too(tmp_path: Path):
                       for m, r, v in rows]).to_csv(tmp_path / run / cfg["name"] / "tables" / "main_summary.csv", index=False)
     _, method, base, gain = readme.with_default_model(tmp_path, "robustness-arith")
     assert method == "grpo-t1.0" and base.tolist() == [20.0, 24.0, 28.0, 30.0] and gain.tolist() == [10.0, 12.0, 14.0, 16.0]
-    note = readme.main_spread_note(tmp_path, "robustness-arith")
+    note = readme.main_spread_note(tmp_path, "robustness-arith", readme.DEFAULT, "tiny")
     assert "Across 4 pre-training seeds (this one and 3 of the robustness run; Robustness, below)" in note
     assert "has a std of 4.4 points and the gain of GRPO T = 1.0 one of 2.6" in note
+    longer = {**runs[readme.DEFAULT][0], "train": {**smoke["train"], "steps": smoke["train"]["steps"] + 1}}
+    (tmp_path / readme.DEFAULT / "run.json").write_text(json.dumps({"experiments": {"tiny": longer}}))
+    assert (f"(this one and 3 of the robustness run, the gains over the recipe's {smoke['train']['steps']} GRPO steps, "
+            f"not {smoke['train']['steps'] + 1}; Robustness, below)") in readme.main_spread_note(
+                tmp_path, "robustness-arith", readme.DEFAULT, "tiny")
 
 
 def test_a_run_took_off_when_its_last_third_rewards_more_than_the_threshold():
@@ -242,7 +255,8 @@ def test_a_rerun_is_verified_file_by_file_against_the_reference(tmp_path: Path, 
 
 def test_a_sweep_is_compared_with_the_default_grid_on_the_runs_they_share(tmp_path: Path):
     """The files of another experiment that the default grid has too (same data, base model,
-    method and seed) are matched by path, its name swapped for the grid's; tables are not."""
+    method and seed) are matched by path, its name swapped for the grid's; tables are not, nor
+    the runs of methods not trained alike."""
     default = {"countdown/data/c.jsonl": "d", "countdown/m/base/model/model.safetensors": "b",
                "countdown/m/t/seed0/model/model.safetensors": "w0", "countdown/tables/main.csv": "t"}
     sweep = {"sweep/data/c.jsonl": "d", "sweep/m/base/model/model.safetensors": "b",
@@ -252,9 +266,35 @@ def test_a_sweep_is_compared_with_the_default_grid_on_the_runs_they_share(tmp_pa
         (tmp_path / run).mkdir()
         write_digests(tmp_path / run / DIGESTS, digests)
     shared = ["sweep/data/c.jsonl", "sweep/m/base/model/model.safetensors", "sweep/m/t/seed0/model/model.safetensors"]
-    assert readme.shared_files(tmp_path, "sweep", "countdown") == (shared, [])
+    assert readme.shared_files(tmp_path, "sweep", "countdown", lambda name: True) == (shared, [])
+    assert readme.shared_files(tmp_path, "sweep", "countdown", lambda name: "/t/" not in name) == (shared[:2], [])
     write_digests(tmp_path / "sweep" / DIGESTS, sweep | {"sweep/m/t/seed0/model/model.safetensors": "w1"})
-    assert readme.shared_files(tmp_path, "sweep", "countdown") == (shared, ["sweep/m/t/seed0/model/model.safetensors"])
+    assert readme.shared_files(tmp_path, "sweep", "countdown", lambda name: True) == (
+        shared, ["sweep/m/t/seed0/model/model.safetensors"])
+
+
+def test_files_compare_only_where_both_experiments_computed_them_from_the_same_settings():
+    grid, sweep = (load_config(REPO / "configs" / f) for f in ("countdown.yaml", "countdown-sweep10.yaml"))
+    assert readme.computed_alike(sweep, grid, "countdown-sweep10/data/countdown-train.jsonl")
+    assert readme.computed_alike(sweep, grid, "countdown-sweep10/tiny-llama/base/model/model.safetensors")
+    assert readme.computed_alike(sweep, grid, "countdown-sweep10/tiny-llama/base/seed0/eval/countdown.generations.jsonl")
+    assert not readme.computed_alike(sweep, grid, "countdown-sweep10/tiny-llama/grpo-t1.0/seed0/model/model.safetensors")
+    tiny, hot = (load_config(REPO / "configs" / f) for f in ("tiny.yaml", "arith-hot.yaml"))
+    assert readme.computed_alike(hot, tiny, "arith-hot/tiny-llama/grpo-t1.0/seed0/eval/arith.generations.jsonl")
+    whole = tiny.model_copy(update={"datasets": {}})  # every test problem: another test set, other generations
+    assert readme.computed_alike(hot, whole, "arith-hot/tiny-llama/grpo-t1.0/seed0/model/model.safetensors")
+    assert not readme.computed_alike(hot, whole, "arith-hot/tiny-llama/grpo-t1.0/seed0/eval/arith.generations.jsonl")
+    assert not readme.computed_alike(hot, whole, "arith-hot/data/arith.jsonl")
+
+
+def test_methods_are_trained_alike_only_under_the_same_train_settings():
+    grid = load_config(REPO / "configs" / "countdown.yaml")  # 70 steps
+    recipe, sweep = (load_config(REPO / "configs" / f) for f in ("countdown-recipe.yaml", "countdown-sweep10.yaml"))
+    assert readme.trained_alike(sweep, grid) == (set(), ["train.steps 70 against 100"])
+    alike, differ = readme.trained_alike(sweep, recipe)
+    assert differ == [] and alike == {"grpo-t0.6", "grpo-t1.0", "grpo-t1.2"}  # T = 1.4-1.8 are not the recipe's
+    hot = load_config(REPO / "configs" / "arith-hot.yaml")
+    assert readme.trained_alike(hot, load_config(REPO / "configs" / "tiny.yaml")) == ({"grpo-t1.0"}, [])
 
 
 @pytest.mark.parametrize("digests", sorted((REPO / "reference").glob("*/files.sha256")), ids=lambda p: p.parent.name)
