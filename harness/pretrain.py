@@ -26,7 +26,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_wi
 
 from harness.config import PretrainConfig
 from harness.progress import progress
-from harness.prompts import sft_example
+from harness.prompts import SftEncoder
 
 IGNORE = -100
 
@@ -79,11 +79,12 @@ def sft(
         min_lr_rate=cfg.min_lr_ratio,
     )
     average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay)) if cfg.ema_decay is not None else None
+    encode = SftEncoder(tokenizer)
     model.train()
     with log_path.open("w") as log:
         for step in (bar := progress(range(cfg.steps), "pre-training", mininterval=5)):
             batch = [records[rng.randrange(len(records))] for _ in range(cfg.batch_size)]
-            examples = [sft_example(tokenizer, r, solution(r, rng)) for r in batch]
+            examples = encode(batch, [solution(r, rng) for r in batch])
             optimizer.zero_grad(set_to_none=True)
             loss = batch_loss(model, examples, tokenizer.pad_token_id, cfg.micro_batch_size)
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

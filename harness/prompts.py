@@ -24,8 +24,24 @@ def record_prompt_ids(tokenizer: PreTrainedTokenizerBase, record: dict, fmt: Pro
     return prompt_ids(tokenizer, record["prompt"][fmt], fmt)
 
 
-def sft_example(tokenizer: PreTrainedTokenizerBase, record: dict, solution: str) -> tuple[list[int], int]:
-    """Chat prompt + solution + eos as ids, and the index where the supervised answer begins."""
-    prompt = record_prompt_ids(tokenizer, record, "chat")
-    answer = tokenizer.encode(solution, add_special_tokens=False) + [tokenizer.eos_token_id]
-    return prompt + answer, len(prompt)
+class SftEncoder:
+    """Batches of SFT examples as ids: chat prompt + solution + eos, and the index where the
+    supervised answer begins. Each distinct prompt is rendered through the chat template once
+    (SFT draws records with replacement: thousands of batches over the same records), and a
+    batch's solutions are tokenized in one call; the ids are those of tokenizing each alone."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase):
+        self.tokenizer = tokenizer
+        self.prompts: dict[str, list[int]] = {}  # chat prompt text -> its ids
+
+    def prompt(self, record: dict) -> list[int]:
+        text = record["prompt"]["chat"]
+        if text not in self.prompts:
+            self.prompts[text] = record_prompt_ids(self.tokenizer, record, "chat")
+        return self.prompts[text]
+
+    def __call__(self, records: list[dict], solutions: list[str]) -> list[tuple[list[int], int]]:
+        answers = self.tokenizer(solutions, add_special_tokens=False)["input_ids"] if solutions else []
+        eos = [self.tokenizer.eos_token_id]
+        return [(prompt + answer + eos, len(prompt))
+                for prompt, answer in ((self.prompt(r), a) for r, a in zip(records, answers, strict=True))]

@@ -8,6 +8,7 @@ from transformers import AutoTokenizer
 from harness.data.arithmetic import ArithConfig, demonstration, generate_splits, parse_problem
 from harness.data.tokenizer import build_tokenizer
 from harness.modeling import build_tiny_llama
+from harness.prompts import SftEncoder, prompt_ids
 
 
 def test_splits_are_disjoint_correct_and_reproducible(splits):
@@ -66,3 +67,24 @@ def test_tokenizer_round_trips_next_to_a_model(tmp_path, splits):
     chat = loaded.apply_chat_template([{"role": "user", "content": "3+4=?"}], add_generation_prompt=True, tokenize=False)
     assert chat == "<|user|>3+4=?<|assistant|>"
     assert loaded.eos_token == "<|eos|>" and loaded.pad_token == "<|pad|>" and loaded.padding_side == "left"
+
+
+def test_sft_batches_are_the_ids_of_each_example_tokenized_alone(tmp_path, splits):
+    """SftEncoder renders each distinct prompt once and tokenizes a batch's solutions in one call:
+    the ids must be those of the chat prompt, the solution and eos tokenized one example at a time."""
+    tok = build_tokenizer(f"{r['problem']} {r['solution']}" for r in splits["train"])
+    tok.save_pretrained(tmp_path)
+    tok = AutoTokenizer.from_pretrained(tmp_path)  # the class a job loads
+    records = [{"prompt": {"chat": r["problem"]}} for r in splits["train"][:3]]
+    batch = [records[0], records[1], records[0], records[2], records[0]]  # drawn with replacement
+    solutions = [r["solution"] for r in splits["train"][:5]]
+    encode = SftEncoder(tok)
+    for _ in range(2):  # the second batch reads every prompt from the memo
+        examples = encode(batch, solutions)
+        for (ids, start), record, solution in zip(examples, batch, solutions, strict=True):
+            prompt = prompt_ids(tok, record["prompt"]["chat"])
+            assert ids == prompt + tok.encode(solution, add_special_tokens=False) + [tok.eos_token_id]
+            assert start == len(prompt) and ids[:start] == prompt
+    assert len(encode.prompts) == 3
+    with pytest.raises(ValueError):
+        encode(batch, solutions[:4])
