@@ -51,6 +51,8 @@ from harness.tables import format_cell
 REFERENCE = REPO_ROOT / "reference"  # one directory per run: default (make run), robustness
 DEFAULT = "default"
 EMULATED = "emulated-cpu"  # make run again, under an emulated older CPU (README: Reproducibility)
+OTHER_CPU = "other-cpu"  # make run again, on a CPU of another vendor or generation (README: Reproducibility)
+REPEATS = {EMULATED: "under the emulated CPU", OTHER_CPU: "on the other CPU"}  # the default grid again, compared file by file
 RARE_MULT = "countdown-rare-mult"  # configs/countdown-rare-mult.yaml: the sweep where exploration decides take-off
 SWEEP10 = "countdown-sweep10"  # configs/countdown-sweep10.yaml: the default Countdown recipe's fixed T at 10 seeds
 ARITH_HOT = "arith-hot"  # configs/arith-hot.yaml: the arithmetic recipe at T = 1.0 and 1.8
@@ -456,7 +458,7 @@ def robustness(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-COMPARED_WITH = "compared_with.json"  # in reference/emulated-cpu: the reference run it was compared with
+COMPARED_WITH = "compared_with.json"  # in each repeat's reference/{name}: the reference run it was compared with
 
 
 def reference_digests(reference: Path) -> dict[str, Any]:
@@ -464,13 +466,12 @@ def reference_digests(reference: Path) -> dict[str, Any]:
     return {"git_revision": run_record(reference)["git_revision"], "files": read_digests(reference / DIGESTS)}
 
 
-@block("emulated-cpu")
-def emulated_cpu(root: Path) -> str:
-    """The default grid run a second time under an emulated older CPU (`reference/emulated-cpu`):
-    whether its dataset, weight, generations and table files equal, byte for byte, those of the
-    reference run it was snapshotted beside (their digests are kept with it, so the comparison
-    outlives a later reference run), and whether that is still the current reference run."""
-    other = root / EMULATED
+def repeat_block(root: Path, name: str) -> str:
+    """The default grid run again (`reference/{name}`, one of REPEATS): whether its dataset,
+    weight, generations and table files equal, byte for byte, those of the reference run it was
+    snapshotted beside (their digests are kept with it, so the comparison outlives a later
+    reference run), and whether that is still the current reference run."""
+    other = root / name
     then = json.loads((other / COMPARED_WITH).read_text())
     differ = compare_digests(then["files"], read_digests(other / DIGESTS))
     record = run_record(other)
@@ -479,27 +480,40 @@ def emulated_cpu(root: Path) -> str:
     same = (f"all {n} dataset, weight, generations and table files are byte-identical to the reference run's ({at})"
             if not differ else f"{len(differ)} differences from the reference run's {n} files ({at}): {', '.join(differ)}")
     current = run_record(root / DEFAULT)["git_revision"]
-    return run_line(record) + f" Set: {caps or 'no dispatch cap'}; {same}.{later_run(root, current, then['git_revision'])}\n"
+    return (run_line(record) + f" Set: {caps or 'no dispatch cap'}; {same}."
+            f"{later_run(root, name, current, then['git_revision'])}\n")
 
 
-def later_run(root: Path, current: str, compared: str) -> str:
-    """When the current reference run is not the one the emulated run was compared with: that it
+@block(EMULATED)
+def emulated_cpu(root: Path) -> str:
+    """The default grid run a second time on the reference run's machine under an emulated older CPU."""
+    return repeat_block(root, EMULATED)
+
+
+@block(OTHER_CPU)
+def other_cpu(root: Path) -> str:
+    """The default grid run a second time on a CPU of another vendor or generation."""
+    return repeat_block(root, OTHER_CPU)
+
+
+def later_run(root: Path, name: str, current: str, compared: str) -> str:
+    """When the current reference run is not the one the repeat `name` was compared with: that it
     was not repeated, and whether the dataset, weight and generations files the two runs share
     (tables depend on which methods a run has) are byte-identical."""
     if current == compared:
         return ""
-    now, emulated = read_digests(root / DEFAULT / DIGESTS), read_digests(root / EMULATED / DIGESTS)
+    now, repeat = read_digests(root / DEFAULT / DIGESTS), read_digests(root / name / DIGESTS)
     configs = {run: {exp: load_config(raw) for exp, raw in run_record(root / run)["experiments"].items()}
-               for run in (DEFAULT, EMULATED)}
-    common = [f for f in now if f in emulated and "/tables/" not in f
-              and computed_alike(configs[DEFAULT][f.split("/")[0]], configs[EMULATED][f.split("/")[0]], f)]
-    differ = [f for f in common if now[f] != emulated[f]]
-    shared = (f"the {len(common)} dataset, weight and generations files it shares with the emulated run, computed "
+               for run in (DEFAULT, name)}
+    common = [f for f in now if f in repeat and "/tables/" not in f
+              and computed_alike(configs[DEFAULT][f.split("/")[0]], configs[name][f.split("/")[0]], f)]
+    differ = [f for f in common if now[f] != repeat[f]]
+    shared = (f"the {len(common)} dataset, weight and generations files it shares with that run, computed "
               "from the same settings, are byte-identical to that run's" if not differ
-              else f"{len(differ)} of the {len(common)} dataset, weight and generations files it shares with the "
-                   f"emulated run, computed from the same settings, differ from that run's: {', '.join(differ)}")
+              else f"{len(differ)} of the {len(common)} dataset, weight and generations files it shares with that "
+                   f"run, computed from the same settings, differ from that run's: {', '.join(differ)}")
     return (f" The current reference run (revision `{revision(current)}`) is later and has not been repeated "
-            f"under the emulated CPU; {shared}.")
+            f"{REPEATS[name]}; {shared}.")
 
 
 @block("power")
@@ -709,10 +723,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="first copy the last run's record, tables and job times (results/, logs/) into reference/")
     parser.add_argument("--run-dir", type=Path, default=REPO_ROOT,
                         help="the checkout whose results/ and logs/ --snapshot copies (default: this one)")
-    parser.add_argument("--as", dest="run", choices=(DEFAULT, EMULATED, *ROBUSTNESS, RARE_MULT, SWEEP10, ARITH_HOT),
+    parser.add_argument("--as", dest="run", choices=(DEFAULT, *REPEATS, *ROBUSTNESS, RARE_MULT, SWEEP10, ARITH_HOT),
                         default=DEFAULT,
                         help=f"which reference run the snapshot replaces: {DEFAULT} (make run), {EMULATED} (make run "
-                             f"under an emulated older CPU), one of {', '.join(ROBUSTNESS)} (configs/robustness/*.yaml; "
+                             f"under an emulated older CPU), {OTHER_CPU} (make run on another CPU), one of {', '.join(ROBUSTNESS)} (configs/robustness/*.yaml; "
                              f"README: Reproducibility), {RARE_MULT}, {SWEEP10} or {ARITH_HOT} (configs/{{name}}.yaml; README: The "
                              "Countdown testbed)")
     parser.add_argument("--bench", nargs="+", choices=BENCHMARKS, default=[],
@@ -726,8 +740,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(verify(args.verify / "results", REFERENCE / args.run))
     if args.snapshot:
         snapshot(args.run_dir / "results", REFERENCE / args.run, args.run_dir / "logs")
-        if args.run == EMULATED:  # what the emulated run is compared with, kept beside it
-            write_json(REFERENCE / EMULATED / COMPARED_WITH, reference_digests(REFERENCE / DEFAULT))
+        if args.run in REPEATS:  # what a repeat of the default grid is compared with, kept beside it
+            write_json(REFERENCE / args.run / COMPARED_WITH, reference_digests(REFERENCE / DEFAULT))
     code = git_revision()  # before the records below make the tree differ from it
     for name in args.bench:
         print(f"benchmarks/{name}.py ...", flush=True)

@@ -114,7 +114,9 @@ def test_a_benchmark_is_recorded_with_its_machine_and_rendered_as_its_block(tmp_
     assert body == ["#### Figures (1 thread)", "", "| a | b |", "|---|---|", "| 1 | 2 |"]
 
 
-def test_the_emulated_cpu_block_compares_every_file_of_the_run(tmp_path: Path):
+@pytest.mark.parametrize("name", list(readme.REPEATS))
+def test_a_repeat_of_the_grid_compares_every_file_of_the_run(tmp_path: Path, name: str):
+    """The emulated-CPU and other-CPU blocks: the same comparison, each against the reference run of its day."""
     numerics = {"mode": "pinned", "job_threads": 1, "aten_capability": "AVX2", "vector_math": "numpy", "matmul": "openblas-Haswell",
                 "cpu": {"model": "Some CPU", "flags": ["avx2"]}, "environment": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "OMP_NUM_THREADS": "1"}}
     record = {"command": ["snakemake", "--cores", "2"], "git_revision": "0123456789abcdef", "finished": "2026-12-02T04:00:00+00:00",
@@ -122,47 +124,47 @@ def test_the_emulated_cpu_block_compares_every_file_of_the_run(tmp_path: Path):
               "experiments": {"tiny": {**yaml.safe_load((REPO / "configs" / "smoke.yaml").read_text()), "name": "tiny"}},
               "numerics": numerics}
     files = {"tiny/data/arith.jsonl": "a", "tiny/tiny-llama/base/model/model.safetensors": "w", "tiny/tables/main.csv": "t"}
-    for run in (readme.DEFAULT, readme.EMULATED):
+    for run in (readme.DEFAULT, name):
         (tmp_path / run).mkdir()
         (tmp_path / run / "run.json").write_text(json.dumps(record))
-        for name, content in files.items():
-            (tmp_path / run / "results" / name).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_path / run / "results" / name).write_text(content)
+        for file, content in files.items():
+            (tmp_path / run / "results" / file).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / run / "results" / file).write_text(content)
         write_digests(tmp_path / run / DIGESTS, run_digests(tmp_path / run / "results", ["tiny"]))
-    write_json(tmp_path / readme.EMULATED / readme.COMPARED_WITH, readme.reference_digests(tmp_path / readme.DEFAULT))
-    text = readme.emulated_cpu(tmp_path)
+    write_json(tmp_path / name / readme.COMPARED_WITH, readme.reference_digests(tmp_path / readme.DEFAULT))
+    text = readme.repeat_block(tmp_path, name)
     assert text.startswith("`snakemake --cores 2` at revision `0123456789`, 2026-12-02: Some CPU (avx2), pinned numerics")
     assert text.endswith("2 min 5 s from scratch (2 models trained, 2 cells evaluated). Set: MKL_ENABLE_INSTRUCTIONS=AVX2; "
                          "all 3 dataset, weight, generations and table files are byte-identical to the reference run's "
                          "(revision `0123456789`).\n")
-    emulated = tmp_path / readme.EMULATED
-    (emulated / "results" / "tiny/tiny-llama/base/model/model.safetensors").write_text("other weights")
-    write_digests(emulated / DIGESTS, run_digests(emulated / "results", ["tiny"]))
+    repeat = tmp_path / name
+    (repeat / "results" / "tiny/tiny-llama/base/model/model.safetensors").write_text("other weights")
+    write_digests(repeat / DIGESTS, run_digests(repeat / "results", ["tiny"]))
     assert ("1 differences from the reference run's 3 files (revision `0123456789`): "
-            "differs: tiny/tiny-llama/base/model/model.safetensors." in readme.emulated_cpu(tmp_path))
+            "differs: tiny/tiny-llama/base/model/model.safetensors." in readme.repeat_block(tmp_path, name))
     # a later reference run (another recipe) replaces the default one: the comparison stays with
     # the run it was made against, and the block says the new one has not been repeated
-    (emulated / "results" / "tiny/tiny-llama/base/model/model.safetensors").write_text("w")
-    write_digests(emulated / DIGESTS, run_digests(emulated / "results", ["tiny"]))
+    (repeat / "results" / "tiny/tiny-llama/base/model/model.safetensors").write_text("w")
+    write_digests(repeat / DIGESTS, run_digests(repeat / "results", ["tiny"]))
     (tmp_path / readme.DEFAULT / "results" / "tiny/tables/main.csv").write_text("new")
     write_digests(tmp_path / readme.DEFAULT / DIGESTS, run_digests(tmp_path / readme.DEFAULT / "results", ["tiny"]))
     (tmp_path / readme.DEFAULT / "run.json").write_text(json.dumps(record | {"git_revision": "fedcba9876543210"}))
-    text = readme.emulated_cpu(tmp_path)
+    text = readme.repeat_block(tmp_path, name)
     assert "all 3 dataset, weight, generations and table files are byte-identical to the reference run's (revision `0123456789`)." in text
     assert text.endswith("The current reference run (revision `fedcba9876`) is later and has not been repeated "
-                         "under the emulated CPU; the 2 dataset, weight and generations files it shares with the "
-                         "emulated run, computed from the same settings, are byte-identical to that run's.\n")
+                         f"{readme.REPEATS[name]}; the 2 dataset, weight and generations files it shares with that "
+                         "run, computed from the same settings, are byte-identical to that run's.\n")
     (tmp_path / readme.DEFAULT / "results" / "tiny/data/arith.jsonl").write_text("other data")
     write_digests(tmp_path / readme.DEFAULT / DIGESTS, run_digests(tmp_path / readme.DEFAULT / "results", ["tiny"]))
-    assert readme.emulated_cpu(tmp_path).endswith(
-        "1 of the 2 dataset, weight and generations files it shares with the emulated run, computed from the same "
+    assert readme.repeat_block(tmp_path, name).endswith(
+        "1 of the 2 dataset, weight and generations files it shares with that run, computed from the same "
         "settings, differ from that run's: tiny/data/arith.jsonl.\n")
     # a test set limited differently is another file, not a difference; the base model still compares
     limited = record["experiments"]["tiny"] | {"datasets": {"arith": {"limit": 10}}}
     (tmp_path / readme.DEFAULT / "run.json").write_text(json.dumps(
         record | {"git_revision": "fedcba9876543210", "experiments": {"tiny": limited}}))
-    assert readme.emulated_cpu(tmp_path).endswith(
-        "the 1 dataset, weight and generations files it shares with the emulated run, computed from the same settings, "
+    assert readme.repeat_block(tmp_path, name).endswith(
+        "the 1 dataset, weight and generations files it shares with that run, computed from the same settings, "
         "are byte-identical to that run's.\n")
 
 
@@ -308,14 +310,14 @@ def test_a_committed_digest_file_lists_exactly_what_a_rerun_hashes(digests: Path
     assert sorted(run_digests(tmp_path, {name.split("/")[0] for name in names})) == sorted(names)
 
 
-RUNS = [d for d in sorted((REPO / "reference").iterdir()) if (d / "run.json").exists() and d.name != readme.EMULATED]
+RUNS = [d for d in sorted((REPO / "reference").iterdir()) if (d / "run.json").exists() and d.name not in readme.REPEATS]
 
 
 @pytest.mark.parametrize("run", RUNS, ids=lambda p: p.name)
 def test_a_reference_run_was_made_with_the_config_files_as_they_are(run: Path):
     """Each reference run's recorded configs are what its config files resolve to now, method
     order included (it orders every table, so a reordered include would fail `make verify`);
-    the default grid's experiments are configs/{name}.yaml. The emulated-CPU run is compared
+    the default grid's experiments are configs/{name}.yaml. The repeats of the grid (emulated CPU, other CPU) are compared
     with the reference run of its own day, kept with it (its block)."""
     record = readme.run_record(run)
     command = record["command"]
