@@ -12,12 +12,15 @@ from harness.data.countdown import (
     MAX_EXPRESSION_CHARS,
     CountdownConfig,
     InvalidExpression,
+    Problem,
     check,
     demonstration,
+    draw_tree,
     evaluate,
     generate_splits,
     random_expression,
     random_tree,
+    sample_problem,
 )
 
 CFG = CountdownConfig(levels=[3, 4], test_per_level=40, train_size=400)
@@ -107,6 +110,35 @@ def test_the_value_built_with_the_tree_is_the_value_of_its_text():
             seen_zero_division += 1
     assert seen_zero_division > 10  # e.g. 3/(2-2): the case is exercised
     assert random_tree(random.Random(1), [5, 5, 2], {"/": 1.0, "-": 1.0})[0] == random_expression(random.Random(1), [5, 5, 2], {"/": 1.0, "-": 1.0})
+
+
+def test_trees_and_problems_take_the_draws_of_the_random_module_calls_they_replace():
+    """draw_tree and sample_problem draw as rng.sample, rng.randrange, rng.choices and
+    rng.randint would (the datasets' bytes depend on it): the same trees and problems, and the
+    generator left in the same state, against those calls made here."""
+    weights = {"+": 0.43, "-": 0.43, "*": 0.12, "/": 0.02}
+    ops, cum = list(weights), [0.43, 0.86, 0.98, 1.0]
+    ours, theirs = random.Random(7), random.Random(7)
+    for level in [2, 3, 4, 5, 6] * 400:
+        numbers = [theirs.randint(1, 9) for _ in range(level)]
+        assert [ours.randint(1, 9) for _ in range(level)] == numbers
+        leaves = theirs.sample(numbers, len(numbers))
+        merges = []
+        while len(merges) < level - 1:
+            merges.append((theirs.randrange(level - 1 - len(merges)), theirs.choices(ops, cum_weights=cum)[0]))
+        assert draw_tree(ours, numbers, ops, cum)[:2] == (leaves, merges)
+    assert ours.getstate() == theirs.getstate()
+
+    cfg = CountdownConfig(target_min=37)
+    ours, theirs = random.Random(3), random.Random(3)
+    for level in [3, 4] * 100:
+        while True:  # sample_problem with the random module's calls (the trees' draws are checked above)
+            numbers = sorted(theirs.randint(1, cfg.number_max) for _ in range(level))
+            text, value = random_tree(theirs, numbers, cfg.operators)
+            if value is not None and len(text) <= MAX_EXPRESSION_CHARS and value.denominator == 1 and 37 <= value <= 99:
+                break
+        assert sample_problem(ours, level, cfg) == Problem(tuple(numbers), int(value), text)
+    assert ours.getstate() == theirs.getstate()
 
 
 def test_demonstrations_mix_witnesses_and_target_blind_attempts(splits):

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import ast
 import random
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate
+from typing import NamedTuple
 
 from pydantic import Field, field_validator
 
@@ -86,22 +89,68 @@ def random_expression(rng: random.Random, numbers: list[int], weights: Weights) 
 def random_tree(rng: random.Random, numbers: list[int], weights: Weights) -> tuple[str, Fraction | None]:
     """`random_expression` and its exact value, computed while the tree is built (None if it
     divides by zero): the value `evaluate` gives the text, whose parse differs from the tree only
-    by re-associating + - and * / chains, without the cost of parsing (`generate_splits` draws
-    about 13 expressions per problem it keeps)."""
-    parts = [(str(n), 3, n, 1) for n in rng.sample(numbers, len(numbers))]  # (text, precedence, numerator, denominator)
-    ops = list(weights)
-    cum_weights = list(accumulate(weights.values()))  # what rng.choices computes from the weights: the same draws
-    while len(parts) > 1:
-        i = rng.randrange(len(parts) - 1)
-        (left, lp, ln, ld), (right, rp, rn, rd) = parts[i], parts[i + 1]
-        op = rng.choices(ops, cum_weights=cum_weights)[0]
-        prec = 1 if op in "+-" else 2
-        left = left if lp >= prec else f"({left})"
-        # the right operand of - and / (and of * after /) keeps its own grouping
-        right = right if rp > prec or (rp == prec and op in "+*") else f"({right})"
-        parts[i : i + 2] = [(f"{left}{op}{right}", prec, *_combine(op, ln, ld, rn, rd))]
-    text, _, num, den = parts[0]
-    return text, None if den == 0 else Fraction(num, den)
+    by re-associating + - and * / chains, without the cost of parsing."""
+    tree = draw_tree(rng, numbers, list(weights), list(accumulate(weights.values())))
+    return tree.text, None if tree.denominator == 0 else Fraction(tree.numerator, tree.denominator)
+
+
+class Tree(NamedTuple):
+    """A random expression tree as drawn: its leaves in order, each merge as (position, operator)
+    (merge i joins parts i and i + 1 of the list, leaves first), and its exact value as an
+    unreduced numerator and denominator (denominator 0 after a division by zero)."""
+
+    leaves: list[int]
+    merges: list[tuple[int, str]]
+    numerator: int
+    denominator: int
+
+    @property
+    def text(self) -> str:
+        """The expression, with parentheses only where precedence needs them."""
+        parts = [(str(n), 3) for n in self.leaves]  # (text, precedence)
+        for i, op in self.merges:
+            (left, lp), (right, rp) = parts[i], parts[i + 1]
+            prec = 1 if op in "+-" else 2
+            left = left if lp >= prec else f"({left})"
+            # the right operand of - and / (and of * after /) keeps its own grouping
+            right = right if rp > prec or (rp == prec and op in "+*") else f"({right})"
+            parts[i : i + 2] = [(f"{left}{op}{right}", prec)]
+        return parts[0][0]
+
+
+def draw_tree(rng: random.Random, numbers: list[int], ops: list[str], cum_weights: list[float]) -> Tree:
+    """Each of `numbers` once, in a random order, merged pairwise at random positions by
+    operators drawn by `cum_weights`. The draws are those of rng.sample(numbers, len(numbers)),
+    then per merge rng.randrange(len(parts) - 1) and rng.choices(ops, cum_weights=cum_weights)[0],
+    made as CPython makes them (tested against them) without their argument checks and without
+    building the text: `generate_splits` draws about 20 trees per problem it keeps, a million
+    for the default training set, and prints only the kept ones."""
+    bits, uniform = rng.getrandbits, rng.random
+    pool, n = list(numbers), len(numbers)
+    leaves = []
+    for i in range(n):  # rng.sample's draws for a population this small
+        j = _below(bits, n - i)
+        leaves.append(pool[j])
+        pool[j] = pool[n - i - 1]
+    values = [(leaf, 1) for leaf in leaves]
+    merges = []
+    total, hi = cum_weights[-1] + 0.0, len(ops) - 1
+    while len(values) > 1:
+        i = _below(bits, len(values) - 1)
+        op = ops[bisect_right(cum_weights, uniform() * total, 0, hi)]
+        merges.append((i, op))
+        (ln, ld), (rn, rd) = values[i], values[i + 1]
+        values[i : i + 2] = [_combine(op, ln, ld, rn, rd)]
+    return Tree(leaves, merges, *values[0])
+
+
+def _below(bits: Callable[[int], int], n: int) -> int:
+    """rng.randrange(n) for n > 0, drawn from rng.getrandbits as CPython draws it."""
+    k = n.bit_length()
+    r = bits(k)
+    while r >= n:
+        r = bits(k)
+    return r
 
 
 def _combine(op: str, ln: int, ld: int, rn: int, rd: int) -> tuple[int, int]:
@@ -170,14 +219,16 @@ def check(expression: str, numbers: list[int], target: int) -> bool:
 
 def sample_problem(rng: random.Random, level: int, cfg: CountdownConfig) -> Problem:
     """Draw numbers in [1, number_max] and an expression over them until it evaluates to an
-    integer target in [target_min, target_max]; that expression is the witness."""
+    integer target in [target_min, target_max] and is no longer than MAX_EXPRESSION_CHARS
+    (what `evaluate` accepts); that expression is the witness."""
+    ops, cum_weights = list(cfg.operators), list(accumulate(cfg.operators.values()))
     while True:
-        numbers = sorted(rng.randint(1, cfg.number_max) for _ in range(level))
-        witness, result = random_tree(rng, numbers, cfg.operators)
-        if result is None or len(witness) > MAX_EXPRESSION_CHARS:  # what `evaluate` refuses
-            continue
-        if result.denominator == 1 and cfg.target_min <= result <= cfg.target_max:
-            return Problem(tuple(numbers), int(result), witness)
+        numbers = sorted(1 + _below(rng.getrandbits, cfg.number_max) for _ in range(level))  # rng.randint(1, number_max)
+        tree = draw_tree(rng, numbers, ops, cum_weights)
+        num, den = tree.numerator, tree.denominator
+        if den != 0 and num % den == 0 and cfg.target_min <= num // den <= cfg.target_max:
+            if len(witness := tree.text) <= MAX_EXPRESSION_CHARS:
+                return Problem(tuple(numbers), num // den, witness)
 
 
 def to_record(problem: Problem, split: str, index: int) -> dict:
