@@ -1,11 +1,12 @@
 """What a pipeline job pays before its work starts (run: `python benchmarks/startup.py [--smoke]`).
 
-Every training or evaluation job of the grid is a fresh Python process that runs a Snakemake
-script: it imports snakemake's script support and the harness stage it runs (torch,
-transformers, scipy come with them). Each line below is a fresh process that imports one more
-layer, so the differences are what each layer adds; the last line times the whole import of a
-training job, and the cost over the default grid multiplies it by the grid's job count
-(reference/default/*/jobs.csv).
+Every job of the grid is a fresh Python process that runs a Snakemake script: it imports
+snakemake's script support and harness.stages (torch comes with the config), then what its stage
+uses (a model job: transformers' model classes, the sampler, the evaluation or the trainer).
+Each line below is a fresh process that imports one more layer, so the differences are what each
+layer adds. The third line is the whole import of a dataset, tokenizer or table job, the last
+that of an evaluation job; the cost over the default grid multiplies the last by the grid's
+model jobs (base model, training, evaluation: reference/default/*/jobs.csv).
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ from harness import numerics
 LAYERS = {  # cumulative imports, as a job script takes them
     "Python itself": "pass",
     "+ torch": "import torch",
-    "+ transformers (a model class)": "import torch; from transformers import LlamaForCausalLM",
-    "+ harness stages and snakemake's script support (a job's whole import)": (
+    "+ snakemake's script support and harness stages (a dataset or table job's whole import)": (
         "import snakemake.script; import harness.jobs, harness.stages"
+    ),
+    "+ transformers' model classes, the sampler, the evaluation (an evaluation job's whole import)": (
+        "import snakemake.script; import harness.jobs, harness.stages; "
+        "from transformers import LlamaForCausalLM; import harness.evaluate, harness.modeling, harness.sampling"
     ),
 }
 
@@ -53,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--layers", nargs="+", choices=range(len(LAYERS)), type=int, default=list(range(len(LAYERS))),
-                        help=f"which rows to time (0 = Python itself ... {len(LAYERS) - 1} = a job's whole import)")
+                        help=f"which rows to time (0 = Python itself ... {len(LAYERS) - 1} = an evaluation job's whole import)")
     args = parse_args(parser, {"repeats": 1, "layers": [0, len(LAYERS) - 1]})
     print(f"\n### Job start-up ({numerics.mode()} numerics, fresh process each, median of {args.repeats})\n")
     print("| imports | seconds | added |\n|---|---|---|")
@@ -64,7 +68,7 @@ def main() -> None:
         previous = seconds
     jobs = grid_jobs()
     if jobs:
-        print(f"\nOver the default grid's {jobs} job processes: {jobs} x {previous:.2f} s = {jobs * previous / 60:.1f} minutes of job time in start-up.")
+        print(f"\nOver the default grid's {jobs} model jobs: {jobs} x {previous:.2f} s = {jobs * previous / 60:.1f} minutes of job time in start-up.")
 
 
 if __name__ == "__main__":

@@ -79,6 +79,10 @@ def install() -> None:
     AttentionInterface.register("sdpa", _wrapped)
 
 
+def installed() -> bool:
+    return _sdpa is not None
+
+
 @contextmanager
 def transformers_attention() -> Iterator[None]:
     """Inside: transformers' own ``sdpa`` attention, as `generate` runs outside the harness

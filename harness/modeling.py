@@ -19,7 +19,10 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from harness import numerics
 from harness.config_file import ConfigError
+
+numerics.install_attention()  # the models below decode with it under pinned numerics
 
 
 def build_tiny_llama(

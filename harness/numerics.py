@@ -105,15 +105,32 @@ def configure(threads: int) -> None:
     on every machine (x86 FTZ/DAZ)."""
     import torch
 
+    global _configured_pinned
     torch.set_num_threads(job_threads(threads))
     torch.set_flush_denormal(True)
     if mode() == "pinned":
-        from harness import gemm, gqa_decode, vecmath
+        from harness import gemm, vecmath
 
         gemm.install()
-        gqa_decode.install()
         vecmath.install()
+        _configured_pinned = True
+        if "transformers.modeling_utils" in sys.modules:
+            install_attention()
     check()
+
+
+_configured_pinned = False
+
+
+def install_attention() -> None:
+    """harness.gqa_decode's decode attention in transformers' models, once `configure` has
+    pinned this process: called by `configure` when transformers' models are loaded already, else
+    by harness.modeling when it loads them. A job without a model (dataset, tokenizer, tables)
+    then never imports them, 4-5 s of its start-up (README: Measured figures, Job start-up)."""
+    if _configured_pinned:
+        from harness import gqa_decode
+
+        gqa_decode.install()
 
 
 @cache

@@ -1,7 +1,8 @@
 """The pipeline's stages as functions of a validated config and paths. The Snakemake rules
 (workflow/scripts) and the `harness` command line both call these, so a stage run by hand and
-one run by the workflow are the same code. The trainer and pre-training are imported where they
-run, so an evaluation job does not pay for loading them."""
+one run by the workflow are the same code. What only some stages use (the model and sampler,
+the trainer, pre-training, the tables) is imported where it runs: every job is a fresh process,
+and a dataset, tokenizer or table job then starts in a third of a model job's time."""
 
 from __future__ import annotations
 
@@ -9,19 +10,11 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import torch
-
 from harness.benchmarks import get_spec, load_benchmark
 from harness.benchmarks.load import apply_limit, to_records
 from harness.config import ExperimentConfig
 from harness.data import demonstrations, generate_splits
-from harness.data.tokenizer import save_tokenizer
-from harness.distributed import resolve_device
-from harness.evaluate import eval_policy, generate_and_score, summarize
 from harness.io import atomic_path, provenance, read_jsonl, write_json, write_jsonl
-from harness.modeling import build_tiny_llama, count_parameters, gguf_path, load_checkpoint, load_gguf, load_policy
-from harness.prompts import record_prompt_ids
-from harness.sampling import build_sampler
 
 if TYPE_CHECKING:
     from harness.checkpoint import StalePolicy
@@ -45,6 +38,8 @@ def dataset_records(cfg: ExperimentConfig, name: str) -> list[dict]:
 
 def build_tokenizer(dataset_paths: list[Path], out_dir: Path) -> None:
     """The embedded setting's character-level tokenizer, built from every problem and solution."""
+    from harness.data.tokenizer import save_tokenizer
+
     corpus = (f"{r['problem']} {r.get('solution', '')}" for p in dataset_paths for r in read_jsonl(p))
     with atomic_path(out_dir) as tmp:
         save_tokenizer(corpus, tmp)
@@ -53,6 +48,8 @@ def build_tokenizer(dataset_paths: list[Path], out_dir: Path) -> None:
 def base_model(cfg: ExperimentConfig, model_name: str, out_dir: Path, train_path: Path | None, tokenizer_dir: Path | None) -> None:
     """The policy GRPO starts from, as a safetensors checkpoint directory: the tiny model
     pre-trained here, a GGUF file converted, or a checkpoint (hub id or directory) copied."""
+    from harness.modeling import count_parameters, gguf_path, load_checkpoint, load_gguf
+
     spec = cfg.models[model_name]
     if spec.tiny is not None:
         pretrain(cfg, model_name, train_path, tokenizer_dir, out_dir)
@@ -72,6 +69,7 @@ def pretrain(cfg: ExperimentConfig, model_name: str, train_path: Path, tokenizer
     """Random-init the tiny model and teach it the task by SFT on demonstrations."""
     from transformers import AutoTokenizer
 
+    from harness.modeling import build_tiny_llama, count_parameters
     from harness.pretrain import sft
 
     spec = cfg.models[model_name]
@@ -118,6 +116,14 @@ def evaluate_cell(
 ) -> dict:
     """Sample n responses per problem, score them, and write metrics and generations; the
     engine (native loop or lm-eval) changes who drives generation, not what is computed."""
+    import torch
+
+    from harness.distributed import resolve_device
+    from harness.evaluate import eval_policy, generate_and_score, summarize
+    from harness.modeling import load_policy
+    from harness.prompts import record_prompt_ids
+    from harness.sampling import build_sampler
+
     eval_seed = seed * 1_000_003 + zlib.crc32(benchmark.encode())  # per (seed, benchmark), the same for every method
     extra, tokens = {}, None
     if cfg.eval.engine == "lm_eval":

@@ -29,10 +29,15 @@ def test_tests_run_the_pinned_kernels():
 
 
 def test_importing_harness_pins_a_fresh_process():
-    out = run_python("import harness, torch, json; from harness import numerics; numerics.configure(4); "
-                     "print(json.dumps(numerics.state()))")
+    out = run_python("import harness, torch, json, sys; from harness import numerics; numerics.configure(4); "
+                     "import harness.jobs, harness.stages; loaded = 'transformers.modeling_utils' in sys.modules; "
+                     "import harness.modeling; from harness import gqa_decode; "
+                     "print(json.dumps(numerics.state() | {'models_loaded_early': loaded, 'attention': gqa_decode.installed()}))")
     assert out.returncode == 0, out.stderr
     state = json.loads(out.stdout)
+    # a job without a model does not load transformers' models; once harness.modeling loads them,
+    # they decode with harness.gqa_decode's attention (the other order: every test of this process)
+    assert not state["models_loaded_early"] and state["attention"]
     assert state["mode"] == "pinned" and state["aten_capability"] == "AVX2" and state["torch_threads"] == 1
     assert state["matmul"] == "openblas-Haswell" and state["environment"]["OPENBLAS_NUM_THREADS"] == "1"
     assert state["vector_math"] == "numpy"
