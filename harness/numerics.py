@@ -80,6 +80,7 @@ def mode() -> str:
 
 
 _torch_loaded_first = False
+_configured_pinned = False  # set by `configure` in pinned mode: `install_attention` then acts
 
 
 def pin_environment() -> None:
@@ -117,9 +118,6 @@ def configure(threads: int) -> None:
         if "transformers.modeling_utils" in sys.modules:
             install_attention()
     check()
-
-
-_configured_pinned = False
 
 
 def install_attention() -> None:
