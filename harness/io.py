@@ -12,6 +12,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -116,6 +117,12 @@ def git_revision() -> str:
     return rev + ("+dirty" if dirty else "")
 
 
+def python_build() -> str:
+    """The interpreter of this process: version and installation, e.g. `3.11.2 (/usr)`. Not part
+    of the bits but of the speed (README, Reproducibility: the interpreter)."""
+    return f"{platform.python_version()} ({sys.base_prefix})"
+
+
 def provenance(config: dict[str, Any], seed: int | None = None, **extra: Any) -> dict[str, Any]:
     """What produced a result: resolved config, seed, package versions, git revision, and the
     numerics it ran under (harness.numerics: mode, kernels, threads, CPU)."""
@@ -132,7 +139,7 @@ def provenance(config: dict[str, Any], seed: int | None = None, **extra: Any) ->
         "seed": seed,
         "git_revision": git_revision(),
         "versions": versions,
-        "python": platform.python_version(),
+        "python": python_build(),
         "numerics": numerics.state(),
         **extra,
     }

@@ -32,7 +32,7 @@ import pandas as pd
 from harness import numerics
 from harness.comparisons import fixed_temperature
 from harness.config import REPO_ROOT, ExperimentConfig, load_config
-from harness.io import git_revision, iso_time, write_json
+from harness.io import git_revision, iso_time, python_build, write_json
 from harness.model_flops import job_flops
 from harness.snapshot import (
     DIGESTS,
@@ -104,6 +104,12 @@ def machine(state: dict, threads: int) -> str:
     return f"{cpu['model']} ({', '.join(cpu['flags'])}), {kernels}"
 
 
+def interpreter(record: dict) -> str:
+    """The Python a run or benchmark ran on (recorded since the default interpreter was chosen for
+    its speed: Makefile, PYTHON), or nothing for older records."""
+    return f", Python {record['python']}" if "python" in record else ""
+
+
 def revision(git_revision: str) -> str:
     """A commit's short hash, marked when the working tree had changes beyond it."""
     return git_revision[:10] + ("+dirty" if git_revision.endswith("+dirty") else "")
@@ -119,7 +125,7 @@ def run_line(record: dict) -> str:
     scope = "from scratch" if record["from_scratch"] else "resumed"
     command = " ".join(["snakemake", *record["command"][1:]])
     return (f"`{command}` at revision `{revision(record['git_revision'])}`, {record['finished'][:10]}: "
-            f"{machine(n, n['job_threads'])}; {duration(record['wall_seconds'])} {scope} "
+            f"{machine(n, n['job_threads'])}{interpreter(record)}; {duration(record['wall_seconds'])} {scope} "
             f"({record['models_trained']} models trained, {record['cells_evaluated']} cells evaluated).")
 
 
@@ -622,7 +628,7 @@ def record_benchmark(script: Path, out: Path, revision: str) -> dict:
     printed = subprocess.run([sys.executable, str(script)], check=True, capture_output=True, text=True,
                              cwd=script.parent).stdout
     record = {"command": f"python benchmarks/{script.name}", "git_revision": revision, "finished": iso_time(time.time()),
-              "wall_seconds": time.time() - start, "numerics": numerics.state(), "output": printed}
+              "wall_seconds": time.time() - start, "numerics": numerics.state(), "python": python_build(), "output": printed}
     write_json(out, record)
     return record
 
@@ -634,7 +640,7 @@ def benchmark_block(record: dict) -> str:
              for line in record["output"].strip().splitlines() if not line.startswith("model: ")]
     n = record["numerics"]
     head = (f"`{record['command']}` at revision `{revision(record['git_revision'])}`, {record['finished'][:10]}: "
-            f"{machine(n, n['torch_threads'])}; {duration(record['wall_seconds'])}.")
+            f"{machine(n, n['torch_threads'])}{interpreter(record)}; {duration(record['wall_seconds'])}.")
     return head + "\n" + "\n".join(lines).strip("\n") + "\n"
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from harness import numerics
-from harness.io import git_revision, iso_time, write_json
+from harness.io import git_revision, iso_time, python_build, write_json
 
 
 def newer(paths: list[Path], since: float) -> int:
@@ -40,6 +40,7 @@ def write_run_record(out: Path, started: float, cores: int, command: list[str], 
         "models_trained": newer(models, started),  # base models included
         "from_scratch": bool(models) and newer(models, started) == len(models),
         "git_revision": git_revision(),
+        "python": python_build(),
         "experiments": experiments,
         "numerics": {"mode": state["mode"], "job_threads": numerics.job_threads(cores), "environment": state["environment"],
                      "aten_capability": state["aten_capability"], "cpu": state["cpu"],

@@ -1,6 +1,7 @@
 """The Snakemake workflow: the default DAG (dry run) and a minimal real run end to end."""
 
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -112,6 +113,7 @@ def test_smoke_run_end_to_end(tmp_path):
     assert list(record["experiments"]) == ["smoke"] and record["from_scratch"] and record["wall_seconds"] > 0
     assert record["models_trained"] == 5 and record["cells_evaluated"] == 6  # base + 2 methods x 2 seeds
     assert record["numerics"]["mode"] == numerics.mode() and record["numerics"]["cpu"]["model"]
+    assert record["python"] == f"{platform.python_version()} ({sys.base_prefix})"  # the interpreter, for the speed
     again = snakemake("--cores", "2", config="configs/smoke.yaml", workdir=tmp_path)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
     assert json.loads((tmp_path / "results" / "run.json").read_text()) == record  # a run that did nothing keeps the record

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -111,6 +113,7 @@ def test_a_benchmark_is_recorded_with_its_machine_and_rendered_as_its_block(tmp_
     head, *body = readme.benchmark_block(record).splitlines()
     assert head.startswith(f"`python benchmarks/bench.py` at revision `0123456789+dirty`, {record['finished'][:10]}: ")
     assert "pinned numerics" in head and "1 thread per job" in head and re.search(r"; 0 min \d+ s\.$", head)
+    assert f"1 thread per job, Python {platform.python_version()} ({sys.base_prefix}); " in head
     assert body == ["#### Figures (1 thread)", "", "| a | b |", "|---|---|", "| 1 | 2 |"]
 
 
