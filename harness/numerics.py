@@ -33,7 +33,8 @@ reproducibility; results record which mode made them (`state`), and the README's
 the default. The pinned mode costs speed (the README measures how much).
 
 What the pin does not cover: the software stack (Python packages pinned by constraints.txt,
-and glibc's libm, recorded in `state`).
+and glibc's libm, recorded in `state`). The interpreter is recorded beside it (harness.io's
+provenance): its build decides the harness's speed, not its bits (README, Reproducibility).
 """
 
 from __future__ import annotations
