@@ -5,9 +5,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 # The interpreter of .venv and .venv-vllm: the system's Python 3.11 where it is installed (Debian
-# builds it with profile-guided optimisation: the harness's Python, its GRPO steps included, runs
-# 1.2-1.3x faster on it than on a plain source build such as pyenv's, with the same bits; README,
-# Speed), else python3. `make PYTHON=/path/to/python3.11 setup` picks another (after rm -r .venv).
+# builds it with profile-guided optimisation: the harness's own Python, imports and the model
+# code of each decoding step included, runs faster on it than on a plain source build such as
+# pyenv's, the quick profile 1.11x, with the same bits; README, Reproducibility, the interpreter),
+# else python3. `make PYTHON=/path/to/python3.11 setup` picks another (after rm -r .venv).
 PYTHON ?= $(or $(wildcard /usr/bin/python3.11),python3)
 
 .PHONY: setup sandbox-tools browser-tools report-screenshot run quick smollm2 test bench vllm-env test-vllm bench-vllm readme-numbers verify readme-bench robustness gpu-wheels gpu-check
