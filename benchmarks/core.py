@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 # first: _common imports harness, which pins the numerics before torch loads
-from _common import experiment, matmul_peak, parse_args, policy_dir, timed, train_records
+from _common import experiment, matmul_peak, parse_args, policy_dir, train_records
 
 # isort: split
 
@@ -40,38 +41,58 @@ def sampler_vs_generate(cfg, model_dir: Path, batch: int, length: int, repeats: 
     """Throughput of the two samplers on one model, (a) with eos suppressed, so every row
     generates exactly `length` tokens, and (b) on real training rollouts: `batch` / G distinct
     training prompts x G rows, eos kept, up to the training length (finished rows leave our batch;
-    `generate` keeps them, padded, until the longest row ends)."""
+    `generate` keeps them, padded, until the longest row ends). Each sampler draws with sampling
+    seeds 0 .. repeats-1 in turn (the three interleaved, seed by seed), and its tokens/s is the
+    tokens it sampled over the time it took: with real rollouts a seed's responses may be short or
+    long, and over several seeds both samplers see the same spread of lengths."""
     model, tok = load_policy(model_dir)
     g = cfg.train.group_size
     fixed = [prompt_ids(tok, "32+0-26-0+9=?")] * batch
     real = [record_prompt_ids(tok, r, "chat") for r in train_records(cfg, max(batch // g, 1) * 50)[: max(batch // g, 1)] for _ in range(g)]
-    print(f"\n### Sampler vs transformers generate ({torch.get_num_threads()} thread(s), median of {repeats} after a warm-up)\n")
+    print(f"\n### Sampler vs transformers generate ({torch.get_num_threads()} thread(s), sampling seeds 0-{repeats - 1} "
+          "after a warm-up: mean seconds per call, tokens/s over all)\n")
     print("| rollouts | rows x new tokens | harness TorchSampler, s | tokens/s | generate, s | tokens/s | ratio "
           "| generate, transformers' attention, s | tokens/s | ratio |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, prompts, eos, new in (("eos suppressed", fixed, -1, length), ("real (eos kept)", real, tok.eos_token_id, cfg.train.max_new_tokens)):
-        ours = TorchSampler(model, eos_id=eos, pad_id=tok.pad_token_id, generator=torch.Generator().manual_seed(0))
         ids, mask = left_pad(prompts, tok.pad_token_id)
         hf_lengths = {"min_new_tokens": new} if eos < 0 else {"eos_token_id": tok.eos_token_id}
 
-        def hf_generate():
-            torch.manual_seed(0)
+        def ours(seed: int) -> int:
+            sampler = TorchSampler(model, eos_id=eos, pad_id=tok.pad_token_id, generator=torch.Generator().manual_seed(seed))
+            return int(sampler.generate(prompts, constant(1.0), new).mask.sum())
+
+        def hf_generate(seed: int) -> int:
+            torch.manual_seed(seed)
             out = model.generate(ids, attention_mask=mask, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
                                  max_new_tokens=new, pad_token_id=tok.pad_token_id, **hf_lengths)
             return int((out[:, ids.shape[1]:] != tok.pad_token_id).sum())
 
-        tokens_ours = int(ours.generate(prompts, constant(1.0), new).mask.sum())  # the timed call samples the same sizes
-        tokens_hf = hf_generate()
-        t_ours = timed(lambda: ours.generate(prompts, constant(1.0), new), repeats)
-        t_hf = timed(hf_generate, repeats)
-        with transformers_attention():
-            t_stock = timed(hf_generate, repeats)
-        speed = tokens_ours / t_ours
-        print(f"| {name} | {len(prompts)} x {new} | {t_ours:.3f} | {speed:,.0f} | {t_hf:.3f} | {tokens_hf / t_hf:,.0f} | "
-              f"{speed / (tokens_hf / t_hf):.2f} | {t_stock:.3f} | {tokens_hf / t_stock:,.0f} | {speed / (tokens_hf / t_stock):.2f} |")
+        def stock_generate(seed: int) -> int:
+            with transformers_attention():
+                return hf_generate(seed)
+
+        (t_ours, speed), (t_hf, hf), (t_stock, stock) = over_seeds((ours, hf_generate, stock_generate), repeats)
+        print(f"| {name} | {len(prompts)} x {new} | {t_ours:.3f} | {speed:,.0f} | {t_hf:.3f} | {hf:,.0f} | "
+              f"{speed / hf:.2f} | {t_stock:.3f} | {stock:,.0f} | {speed / stock:.2f} |")
     print("\nratio: our tokens/s over generate's (both count the tokens each sampled up to its eos). `generate` runs "
           "the model as the harness does (pinned numerics, harness.gqa_decode's decode attention), then with "
           "transformers' own attention, as outside the harness.")
+
+
+def over_seeds(samplers: tuple[Callable[[int], int], ...], seeds: int) -> list[tuple[float, float]]:
+    """Each sampler's mean seconds per call and tokens per second over sampling seeds 0 .. seeds-1,
+    after a warm-up call each; the samplers take turns at every seed, so that the machine's drift
+    hits all alike. A sampler is called with a seed and returns how many tokens it sampled."""
+    for sample in samplers:
+        sample(0)
+    seconds, tokens = [0.0] * len(samplers), [0] * len(samplers)
+    for seed in range(seeds):
+        for i, sample in enumerate(samplers):
+            start = time.perf_counter()
+            tokens[i] += sample(seed)
+            seconds[i] += time.perf_counter() - start
+    return [(s / seeds, n / s) for s, n in zip(seconds, tokens, strict=True)]
 
 
 PEAKS = {  # (numerics mode, library): what the row measures
