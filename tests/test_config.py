@@ -39,6 +39,13 @@ def test_a_robustness_run_differs_from_its_recipe_only_where_it_says(path):
     assert (cfg.data, cfg.train, cfg.eval) == (recipe.data, recipe.train, recipe.eval)
 
 
+def test_the_grpo_seed_run_is_the_arithmetic_robustness_run_with_three_grpo_seeds():
+    """Its base models are the robustness run's (same recipe and seeds): only GRPO's seeds differ."""
+    robustness, cfg = load_config("configs/robustness/arith.yaml"), load_config("configs/robustness-arith-grpo-seeds.yaml")
+    assert (robustness.seeds, cfg.seeds) == ([0], [0, 1, 2])
+    assert cfg.model_dump(exclude={"name", "seeds"}) == robustness.model_dump(exclude={"name", "seeds"})
+
+
 def test_loss_aggregation_error_lists_allowed_values():
     with pytest.raises(ConfigError) as err:
         load_config(with_changes(train__loss_aggregation="mean"))
