@@ -46,6 +46,16 @@ def test_the_grpo_seed_run_is_the_arithmetic_robustness_run_with_three_grpo_seed
     assert cfg.model_dump(exclude={"name", "seeds"}) == robustness.model_dump(exclude={"name", "seeds"})
 
 
+def test_the_long_pre_training_run_differs_from_the_grpo_seed_run_only_in_pre_training_steps():
+    shorter, cfg = load_config("configs/robustness-arith-grpo-seeds.yaml"), load_config("configs/robustness-arith-long.yaml")
+    assert [m.pretrain.steps for m in shorter.models.values()] == [4000] * 5
+    assert [m.pretrain.steps for m in cfg.models.values()] == [6000] * 5
+    longer = cfg.model_dump(exclude={"name"})
+    for model in longer["models"].values():
+        model["pretrain"]["steps"] = 4000
+    assert longer == shorter.model_dump(exclude={"name"})
+
+
 def test_loss_aggregation_error_lists_allowed_values():
     with pytest.raises(ConfigError) as err:
         load_config(with_changes(train__loss_aggregation="mean"))
