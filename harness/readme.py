@@ -69,6 +69,8 @@ LOGS = REPO_ROOT / "logs"
 TABLE_FILES = ("main.csv", "main_summary.csv", "main_by_level.csv", "comparisons.csv")
 FIGURES = ("reward.png", "entropy.png")  # training curves of every method, per model
 BENCHMARKS = ("core", "startup", "contention", "grid", "methods")  # benchmarks/*.py whose figures the README shows (make readme-bench)
+GPU_CHECK = "gpu-check"  # scripts/gpu_check.py's records, one directory per run on a GPU machine
+GPU_CHECK_FILES = ("gpu_check.json", "gpu_check.log", "device-tests.xml")
 BAR = 3.0  # points: the fixed-temperature sweep's spread that shows temperature matters (issue: Countdown testbed)
 
 Block = Callable[[Path], str]
@@ -648,6 +650,86 @@ for _name in BENCHMARKS:
     block(f"bench-{_name}")(lambda root, name=_name: benchmark_block(json.loads((root / "benchmarks" / f"{name}.json").read_text())))
 
 
+def gpu_figures(record: dict) -> dict[str, str]:
+    """One run of the prepared GPU check (scripts/gpu_check.py's record): each figure, as text;
+    a failed step's figures say that it failed and why."""
+    steps = record["steps"]
+    tests, train, fsdp, scale = steps["tests"], steps["train"], steps["fsdp"], steps["scale"]
+
+    def step(name: str, text: Callable[[], str]) -> str:
+        if "error" in steps[name]:  # the step raised: no figures
+            return f"failed: {steps[name]['error']}"
+        return text() if steps[name]["ok"] else f"{text()}: outside the step's bar"
+
+    def per_step(run: dict) -> str:
+        return f"{run['seconds_per_step']:.3f} ({run['logprob_mismatch_max']:.1e})"
+
+    def peak(gib: float | None) -> str:
+        return "not measured on the CPU" if gib is None else f"{gib:.1f}"
+
+    def tokens_per_s(key: str) -> str:
+        return f"{scale[key]:,.0f}" if key in scale else "not measured (added to the check later)"
+
+    figures = {
+        "started (the machine's clock)": record["started"],
+        "revision": revision(record["git_revision"]) if "git_revision" in record else "not recorded (before the check did)",
+        "GPU": f"{record['gpu']}, {record['gpu_memory_gib']} GiB" if "gpu" in record else f"none: run on the {record['device']}",
+        "software": f"torch {record['torch']} (CUDA {record['cuda']}), transformers {record['transformers']}, "
+                    f"Python {record['python']}; {len(record['installed'])} distributions installed offline",
+        "device tests on CUDA (`pytest -m device -k cuda`)":
+            step("tests", lambda: f"{tests['tests'] - tests['failures'] - tests['errors']} of {tests['tests']} passed"),
+    }
+    if "error" in train:
+        figures["GRPO steps, tiny setting"] = step("train", str)
+    for method in (m for m in train if isinstance(train[m], dict)):
+        figures[f"{train[method]['steps']} GRPO steps of {method}, tiny setting: s/step (max log-prob mismatch)"] = step(
+            "train", lambda method=method: per_step(train[method]))
+    figures["the fixed-T run under torchrun, 1 process, FSDP2 on NCCL: s/step (mismatch)"] = step(
+        "fsdp", lambda: per_step(fsdp))
+    figures["0.5B Qwen2-shaped model, 64 rows x 512 new tokens (eos suppressed): our sampler, tokens/s"] = step(
+        "scale", lambda: tokens_per_s("sampler_tokens_per_s"))
+    figures["the same with stock `generate`, tokens/s"] = step("scale", lambda: tokens_per_s("generate_tokens_per_s"))
+    for key in (k for k in scale if k.startswith("train_step_") and k.endswith("_s")):
+        length, chunk = key.split("_")[2], key.split("_")[-2]
+        label = "log-probs unchunked" if chunk == "none" else f"log-probs in chunks of {chunk}"
+        figures[f"a training step on a {length}-token response, {label}: s (peak GiB)"] = step(
+            "scale", lambda key=key: f"{scale[key]:.3f} ({peak(scale[key.removesuffix('_s') + '_peak_gib'])})")
+    figures[f"bf16 matrix product, {scale.get('bf16_matmul_shape', 'n')}^3: TFLOP/s (share of the card's dense peak)"] = step(
+        "scale", lambda: f"{scale['bf16_matmul_tflops']:.1f} " + (
+            f"({scale['bf16_matmul_utilisation']:.0%} of {scale['bf16_peak_tflops']:.0f})" if scale["bf16_peak_tflops"]
+            else "(no peak known for this device)"))
+    figures["every step passed"] = "yes" if record["ok"] else "no"
+    return figures
+
+
+@block(GPU_CHECK)
+def gpu_check(root: Path) -> str:
+    """Every run of the prepared GPU check kept under reference/gpu-check/, one column each."""
+    runs = sorted((root / GPU_CHECK).glob("*/gpu_check.json"))
+    if not runs:
+        return "No run of the GPU check is kept yet.\n"
+    columns = {f"run {i}": gpu_figures(json.loads(path.read_text())) for i, path in enumerate(runs, 1)}
+    frame = pd.DataFrame(columns).fillna("—")
+    frame.index.name = "figure"
+    return frame.to_markdown() + "\n"
+
+
+def keep_gpu_check(out: Path, reference: Path) -> Path:
+    """Copy a GPU check's record, log and test report from its output directory `out` into
+    `reference`/gpu-check/<when it started>/, whole or not at all."""
+    record = json.loads((out / GPU_CHECK_FILES[0]).read_text())
+    target = reference / GPU_CHECK / record["started"].replace(" ", "_").replace(":", "")
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for name in GPU_CHECK_FILES:
+        if (out / name).exists():
+            shutil.copy2(out / name, partial / name)
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    return target
+
+
 # ---------------------------------------------------------------- snapshot, render, rewrite
 
 
@@ -737,6 +819,8 @@ def main(argv: list[str] | None = None) -> None:
                              "Countdown testbed)")
     parser.add_argument("--bench", nargs="+", choices=BENCHMARKS, default=[],
                         help="first run these benchmarks (benchmarks/NAME.py) and keep their figures in reference/benchmarks/")
+    parser.add_argument("--gpu-check", nargs="+", type=Path, default=[], metavar="OUT",
+                        help="first keep these runs of the GPU check (make gpu-check GPU_OUT=OUT) in reference/gpu-check/")
     parser.add_argument("--check", action="store_true", help="only check that README.md is up to date")
     parser.add_argument("--verify", type=Path, metavar="RUN_DIR",
                         help="only check that the run in RUN_DIR (its results/) made the files of the reference run "
@@ -748,6 +832,8 @@ def main(argv: list[str] | None = None) -> None:
         snapshot(args.run_dir / "results", REFERENCE / args.run, args.run_dir / "logs")
         if args.run in REPEATS:  # what a repeat of the default grid is compared with, kept beside it
             write_json(REFERENCE / args.run / COMPARED_WITH, reference_digests(REFERENCE / DEFAULT))
+    for out in args.gpu_check:
+        print(f"{out}: kept in {keep_gpu_check(out, REFERENCE).relative_to(REPO_ROOT)}")
     code = git_revision()  # before the records below make the tree differ from it
     for name in args.bench:
         print(f"benchmarks/{name}.py ...", flush=True)

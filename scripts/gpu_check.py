@@ -12,8 +12,8 @@ everything printed, in DIR/gpu_check.log):
 2. tests     the device-parametrised tests on this device (`pytest -m device -k DEVICE`);
 3. train     20 GRPO steps of fixed T, TAMPO, EAD and IntroLLM on the tiny setting;
 4. fsdp      fixed-T training again under `torchrun --nproc-per-node 1` with FSDP (NCCL on a GPU);
-5. scale     a randomly initialised Qwen2-shaped model (about 0.5B parameters): sampler tokens/s at
-             64 x 512 new tokens, a training step and its peak memory at 4k-token responses with
+5. scale     a randomly initialised Qwen2-shaped model (about 0.5B parameters): sampler and stock
+             `generate` tokens/s at 64 x 512 new tokens (and a profile of the sampler, in the log), a training step and its peak memory at 4k-token responses with
              and without chunked log-probs, and bf16 matrix-product TFLOP/s against the card's peak.
 `--device cpu --small` runs every step on the CPU at toy sizes (tests/test_gpu_check.py, in CI).
 Numerics are native here (HARNESS_NUMERICS=native): the CPU pin is for the tables, not this check.
@@ -128,7 +128,9 @@ def install(check: Check) -> dict[str, Any]:
     import torch
     import transformers
 
-    facts = {"installed": missing, "torch": torch.__version__, "transformers": transformers.__version__,
+    from harness.io import git_revision
+
+    facts = {"installed": missing, "git_revision": git_revision(), "torch": torch.__version__, "transformers": transformers.__version__,
              "cuda": torch.version.cuda}
     if check.device == "cuda":
         facts |= {"gpu": torch.cuda.get_device_name(0), "gpu_memory_gib": round(torch.cuda.get_device_properties(0).total_memory / 2**30, 1)}
@@ -140,7 +142,8 @@ def device_tests(check: Check, files: list[str]) -> dict[str, Any]:
     import xml.etree.ElementTree as ET
 
     report = check.out / "device-tests.xml"
-    code = check.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "device", "-k", check.device,
+    # addopts replaced: the project's `--dist` needs pytest-xdist, which a GPU machine may lack
+    code = check.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=-ra", "-m", "device", "-k", check.device,
                       f"--junitxml={report}", *files], timeout=420)
     suite = ET.parse(report).getroot().find("testsuite") if report.exists() else None
     counts = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")} if suite is not None else {}
@@ -221,6 +224,20 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def profile(fn: Callable[[], None], cuda: bool) -> str:
+    """torch.profiler's busiest operators of one call of fn, by their own CPU time and by GPU time."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as profiler
+
+    with profiler(activities=[ProfilerActivity.CPU, *([ProfilerActivity.CUDA] if cuda else [])]) as prof:
+        fn()
+    table = prof.key_averages()
+    tables = [table.table(sort_by="self_cpu_time_total", row_limit=15)]
+    if cuda:
+        tables.append(table.table(sort_by="self_cuda_time_total", row_limit=15))
+    return "\n".join(tables)
+
+
 def scale(check: Check, steps: dict[str, Any]) -> dict[str, Any]:
     """Figures on a random-init Qwen2-shaped model (no download): sampler, training step, matmul."""
     import torch
@@ -242,14 +259,25 @@ def scale(check: Check, steps: dict[str, Any]) -> dict[str, Any]:
     rows, new = steps["sample"]
     sampler = TorchSampler(model.eval(), eos_id=-1, pad_id=0, generator=torch.Generator(device="cpu").manual_seed(0))
     prompts = [list(range(1, 33))] * rows
+    ids = torch.tensor(prompts, device=device)
+
+    def ours(n: int) -> None:
+        sampler.generate(prompts, constant(1.0, device), n)
+
+    def stock(n: int) -> None:  # transformers' generate, same model, prompts and length (no eos: none is set)
+        model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
+                       max_new_tokens=n, min_new_tokens=n, pad_token_id=0)
+
     with torch.autocast(device.type, dtype=torch.bfloat16):
-        sampler.generate(prompts, constant(1.0, device), 4)  # warm-up
-        synchronize(check.device)
-        start = time.perf_counter()
-        sampler.generate(prompts, constant(1.0, device), new)
-        synchronize(check.device)
-    out["sampler_tokens_per_s"] = round(rows * new / (time.perf_counter() - start), 1)
-    out["sampler_shape"] = f"{rows} x {new} new tokens, bf16 autocast, eos suppressed"
+        for name, fn in (("sampler", ours), ("generate", stock)):
+            fn(4)  # warm-up
+            synchronize(check.device)
+            start = time.perf_counter()
+            fn(new)
+            synchronize(check.device)
+            out[f"{name}_tokens_per_s"] = round(rows * new / (time.perf_counter() - start), 1)
+        check.say(profile(lambda: ours(32), cuda))
+    out["sampler_shape"] = f"{rows} x {new} new tokens, fp32 weights under bf16 autocast, eos suppressed"
 
     length, prompt = steps["response"], 64
     gen = torch.Generator(device="cpu").manual_seed(0)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness import readme
+from harness.io import git_revision
 from scripts.gpu_check import DEVICE_TESTS, METHODS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +28,40 @@ def test_the_check_runs_every_step_on_the_cpu(tmp_path):
     assert all(steps["train"][m]["steps"] == 3 and steps["train"][m]["logprob_mismatch_max"] < 1e-4 for m in METHODS)
     assert steps["fsdp"]["steps"] == 3  # torchrun, one process, FSDP2 on gloo
     assert steps["scale"]["sampler_tokens_per_s"] > 0 and steps["scale"]["train_step_256_tokens_chunk_64_s"] > 0
-    assert "== scale" in (tmp_path / "gpu_check.log").read_text()
+    assert steps["scale"]["generate_tokens_per_s"] > 0
+    log = (tmp_path / "gpu_check.log").read_text()
+    assert "== scale" in log and "Self CPU time total" in log  # the sampler's profile
+
+    kept = readme.keep_gpu_check(tmp_path, tmp_path / "reference")  # make readme-numbers' copy, and its figures
+    assert sorted(p.name for p in kept.iterdir()) == sorted(readme.GPU_CHECK_FILES)
+    figures = readme.gpu_figures(json.loads((kept / "gpu_check.json").read_text()))
+    assert figures["device tests on CUDA (`pytest -m device -k cuda`)"] == "1 of 1 passed"
+    assert figures["every step passed"] == "yes" and figures["GPU"] == "none: run on the cpu"
+    assert figures["revision"] == readme.revision(git_revision())  # the code that ran, where git can tell
+    assert [k for k in figures if "GRPO steps of" in k] == [f"3 GRPO steps of {m}, tiny setting: s/step (max log-prob mismatch)"
+                                                           for m in METHODS]
+    table = readme.gpu_check(tmp_path / "reference")
+    assert [c.strip() for c in table.splitlines()[0].split("|")[1:-1]] == ["figure", "run 1"]
+    assert "3 GRPO steps of tampo" in table
+
+
+def test_a_failed_step_shows_its_error_in_place_of_its_figures():
+    record = {"started": "2026-12-04 15:56:33", "device": "cuda", "gpu": "NVIDIA H200", "gpu_memory_gib": 139.8,
+              "torch": "2.11.0", "cuda": "13.0", "transformers": "5.17.0", "python": "3.12.3", "installed": [], "ok": False,
+              "steps": {"tests": {"ok": True, "tests": 15, "failures": 1, "errors": 1},
+                        "train": {"ok": False, "error": "RuntimeError: boom"},
+                        "fsdp": {"ok": True, "seconds_per_step": 0.41, "logprob_mismatch_max": 1.07e-05},
+                        "scale": {"ok": False, "error": "OutOfMemoryError: CUDA"}}}
+    figures = readme.gpu_figures(record)
+    assert figures["device tests on CUDA (`pytest -m device -k cuda`)"] == "13 of 15 passed"
+    assert figures["the fixed-T run under torchrun, 1 process, FSDP2 on NCCL: s/step (mismatch)"] == "0.410 (1.1e-05)"
+    assert figures["0.5B Qwen2-shaped model, 64 rows x 512 new tokens (eos suppressed): our sampler, tokens/s"] == \
+        "failed: OutOfMemoryError: CUDA"
+    assert figures["GRPO steps, tiny setting"] == "failed: RuntimeError: boom"
+    assert not any("GRPO steps of" in k for k in figures) and figures["every step passed"] == "no"
+    record["steps"]["fsdp"] |= {"ok": False, "logprob_mismatch_max": 3e-4}  # ran, but over its bar: figures and why
+    assert readme.gpu_figures(record)["the fixed-T run under torchrun, 1 process, FSDP2 on NCCL: s/step (mismatch)"] == \
+        "0.410 (3.0e-04): outside the step's bar"
 
 
 def test_every_module_with_device_tests_is_in_the_check():
