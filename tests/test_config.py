@@ -56,6 +56,14 @@ def test_the_long_pre_training_run_differs_from_the_grpo_seed_run_only_in_pre_tr
     assert longer == shorter.model_dump(exclude={"name"})
 
 
+def test_the_long_grpo_run_differs_from_the_grpo_seed_run_only_in_grpo_steps():
+    shorter, cfg = load_config("configs/robustness-arith-grpo-seeds.yaml"), load_config("configs/robustness-arith-grpo-long.yaml")
+    assert (shorter.train.steps, cfg.train.steps) == (30, 90)
+    longer = cfg.model_dump(exclude={"name"})
+    longer["train"]["steps"] = 30
+    assert longer == shorter.model_dump(exclude={"name"})
+
+
 def test_loss_aggregation_error_lists_allowed_values():
     with pytest.raises(ConfigError) as err:
         load_config(with_changes(train__loss_aggregation="mean"))
