@@ -11,16 +11,24 @@ pebble stops by killing the worker. An answer whose check overruns, kills its wo
 scores 0, whatever thread or process the caller runs in.
 Results are memoised on (gold, answer): repeated answers, the common case in RL, are free;
 pairs of integer literals are compared as digit strings without a round trip to the workers.
+
+Workers are forked from the caller while it runs one thread, as a pipeline job on the CPU does.
+A process that already runs others (CUDA's, in a training or evaluation job on a GPU) can
+deadlock a forked child (a lock held by another thread is never released in the child; Python
+warns), so its workers come from a forkserver instead, a clean process with math-verify imported.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import multiprocessing.context
 import multiprocessing.util
 import os
 import re
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 
 from pebble import ProcessPool
 
@@ -48,10 +56,32 @@ def _stop(pool: ProcessPool) -> None:
     pool.join(timeout=10)
 
 
+def native_threads() -> int | None:
+    """The threads this process runs (Linux: one entry per thread in /proc/self/task), or None
+    where that cannot be read."""
+    try:
+        return len(os.listdir(Path("/proc/self/task")))
+    except OSError:
+        return None
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """fork while this process runs one thread; else a forkserver with math-verify loaded (and
+    the platform's default where threads cannot be counted: spawn on macOS and Windows)."""
+    threads = native_threads()
+    if threads is None:
+        return multiprocessing.get_context()
+    if threads == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["harness.rewards", "math_verify"])
+    return context
+
+
 def _pool_instance() -> ProcessPool:
     global _pool
     if _pool is None or not _pool.active:
-        _pool = ProcessPool(max_workers=WORKERS)
+        _pool = ProcessPool(max_workers=WORKERS, context=worker_context())
         # Stopped at exit, before multiprocessing joins child processes: a process started by
         # multiprocessing (e.g. a training rank) runs no atexit hooks and would wait for the
         # worker forever.

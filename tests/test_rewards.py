@@ -1,7 +1,13 @@
 """math-verify rewards: boxed extraction, equivalence, timeouts in any thread."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
+
+from pebble import ProcessPool
 
 from harness.answers import last_boxed
 from harness.rewards import math_rewards, verify_answers
@@ -153,3 +159,33 @@ def test_one_slow_answer_holds_one_worker_while_the_others_are_checked():
         assert not busy.done()  # checked by the other workers while that one was still busy
     finally:
         busy.cancel()
+
+
+def test_workers_fork_from_one_thread_and_come_from_a_forkserver_beside_others():
+    from harness.rewards import native_threads, worker_context
+
+    code = ("import harness.rewards as r, threading; print(r.native_threads(), r.worker_context().get_start_method()); "
+            "threading.Thread(target=threading.Event().wait, daemon=True).start(); "
+            "print(r.native_threads(), r.worker_context().get_start_method())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.split() == ["1", "fork", "2", "forkserver"]  # a fresh process, then with a second thread
+
+    release = threading.Event()
+    extra = threading.Thread(target=release.wait)
+    extra.start()  # this process now surely runs several threads, as a job holding CUDA does
+    try:
+        assert native_threads() >= 2 and worker_context().get_start_method() == "forkserver"
+        pool = ProcessPool(max_workers=1, context=worker_context())
+        try:
+            from harness.rewards import _verify
+
+            parent = pool.schedule(os.getppid).result(timeout=120)
+            assert pool.schedule(_verify, args=("\\frac{1}{2}", "0.5", 5.0)).result(timeout=120) is True
+        finally:
+            pool.stop()
+            pool.join()
+        assert parent != os.getpid()  # the worker's parent is the forkserver, not this process
+    finally:
+        release.set()
+        extra.join()
