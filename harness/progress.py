@@ -12,6 +12,10 @@ from typing import TextIO, TypeVar
 
 from tqdm import tqdm
 
+# No monitor thread (it only retunes a bar's refresh rate): a job then runs one thread, so its
+# math-verify workers are plain forks of it (harness.rewards). Every tqdm bar, transformers' too.
+tqdm.monitor_interval = 0
+
 T = TypeVar("T")
 EVERY = 10  # percent between two terminal lines
 MIN_INTERVAL = 10.0  # seconds: a job faster than this between tenths prints no lines

@@ -52,3 +52,16 @@ def test_a_job_sends_the_bar_to_its_log_and_the_tenths_to_the_terminal(
         list(progress(range(10), "GRPO steps"))
     assert terminal.getvalue().splitlines()[-1].startswith(f"{log}: GRPO steps 100% (10/10)")
     assert "GRPO steps: 100%" in log.read_text()  # tqdm's own bar
+
+
+def test_progress_bars_leave_a_job_running_one_thread() -> None:
+    """tqdm's monitor thread is off, for our bars and transformers' alike, so a job's math-verify
+    workers are forks of a one-thread process (harness.rewards)."""
+    import subprocess
+
+    code = ("import harness.progress as p, harness.rewards as r; from transformers.utils.logging import tqdm as hf_tqdm; "
+            "list(p.progress(range(3), 'ours')); list(hf_tqdm(range(3), desc='transformers')); "
+            "print(r.native_threads(), r.worker_context().get_start_method())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.split() == ["1", "fork"]
