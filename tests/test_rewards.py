@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from pebble import ProcessPool
 
 from harness.answers import last_boxed
@@ -181,6 +182,8 @@ def test_workers_fork_from_one_thread_and_come_from_a_forkserver_beside_others()
             from harness.rewards import _verify
 
             parent = pool.schedule(os.getppid).result(timeout=120)
+            with pytest.raises(TimeoutError):  # an overrun kills the worker; pebble starts another from the server
+                pool.schedule(time.sleep, args=(600,), timeout=1).result(timeout=120)
             assert pool.schedule(_verify, args=("\\frac{1}{2}", "0.5", 5.0)).result(timeout=120) is True
         finally:
             pool.stop()
