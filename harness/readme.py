@@ -71,6 +71,7 @@ FIGURES = ("reward.png", "entropy.png")  # training curves of every method, per 
 BENCHMARKS = ("core", "startup", "contention", "grid", "methods")  # benchmarks/*.py whose figures the README shows (make readme-bench)
 GPU_CHECK = "gpu-check"  # scripts/gpu_check.py's records, one directory per run on a GPU machine
 GPU_CHECK_FILES = ("gpu_check.json", "gpu_check.log", "device-tests.xml")
+PARTIAL = ".partial"  # the suffix of a run's directory while it is being copied in
 BAR = 3.0  # points: the fixed-temperature sweep's spread that shows temperature matters (issue: Countdown testbed)
 
 Block = Callable[[Path], str]
@@ -705,7 +706,7 @@ def gpu_figures(record: dict) -> dict[str, str]:
 @block(GPU_CHECK)
 def gpu_check(root: Path) -> str:
     """Every run of the prepared GPU check kept under reference/gpu-check/, one column each."""
-    runs = sorted((root / GPU_CHECK).glob("*/gpu_check.json"))
+    runs = sorted(p for p in (root / GPU_CHECK).glob("*/gpu_check.json") if not p.parent.name.endswith(PARTIAL))
     if not runs:
         return "No run of the GPU check is kept yet.\n"
     columns = {f"run {i}": gpu_figures(json.loads(path.read_text())) for i, path in enumerate(runs, 1)}
@@ -719,7 +720,7 @@ def keep_gpu_check(out: Path, reference: Path) -> Path:
     `reference`/gpu-check/<when it started>/, whole or not at all."""
     record = json.loads((out / GPU_CHECK_FILES[0]).read_text())
     target = reference / GPU_CHECK / record["started"].replace(" ", "_").replace(":", "")
-    partial = target.with_name(target.name + ".partial")
+    partial = target.with_name(target.name + PARTIAL)  # a copy killed half-way is never rendered
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     for name in GPU_CHECK_FILES:

@@ -40,6 +40,9 @@ def test_the_check_runs_every_step_on_the_cpu(tmp_path):
     assert figures["revision"] == readme.revision(git_revision())  # the code that ran, where git can tell
     assert [k for k in figures if "GRPO steps of" in k] == [f"3 GRPO steps of {m}, tiny setting: s/step (max log-prob mismatch)"
                                                            for m in METHODS]
+    stale = tmp_path / "reference" / readme.GPU_CHECK / f"2026-01-01_000000{readme.PARTIAL}"  # a copy killed half-way
+    stale.mkdir()
+    (stale / "gpu_check.json").write_text("{")
     table = readme.gpu_check(tmp_path / "reference")
     assert [c.strip() for c in table.splitlines()[0].split("|")[1:-1]] == ["figure", "run 1"]
     assert "3 GRPO steps of tampo" in table
