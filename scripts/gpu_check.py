@@ -13,8 +13,9 @@ everything printed, in DIR/gpu_check.log):
 3. train     20 GRPO steps of fixed T, TAMPO, EAD and IntroLLM on the tiny setting;
 4. fsdp      fixed-T training again under `torchrun --nproc-per-node 1` with FSDP (NCCL on a GPU);
 5. scale     a randomly initialised Qwen2-shaped model (about 0.5B parameters): sampler and stock
-             `generate` tokens/s at 64 x 512 new tokens (and a profile of the sampler, in the log), a training step and its peak memory at 4k-token responses with
-             and without chunked log-probs, and bf16 matrix-product TFLOP/s against the card's peak.
+             `generate` tokens/s at 64 x 512 new tokens (and a profile of the sampler, in the log),
+             a training step and its peak memory at 4k-token responses with and without chunked
+             log-probs, and bf16 matrix-product TFLOP/s against the card's peak.
 `--device cpu --small` runs every step on the CPU at toy sizes (tests/test_gpu_check.py, in CI).
 Numerics are native here (HARNESS_NUMERICS=native): the CPU pin is for the tables, not this check.
 """
