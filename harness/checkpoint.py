@@ -26,14 +26,13 @@ import torch
 from transformers import PreTrainedModel
 
 from harness.config import ConfigError, TrainConfig
-from harness.io import atomic_path, fingerprint_files, fingerprint_json, git_revision
+from harness.io import PROVENANCE_FILES, atomic_path, fingerprint_files, fingerprint_json, git_revision, key_differences
 
 STATE_FILE = "trainer_state.pt"
 KEY_FILE = "run_key.json"
 # Bump when a change to the trainer makes a resumed step compute something the saved run would
 # not have (or changes what trainer_state.pt holds): older checkpoints are then not resumed.
 TRAINER_FORMAT = 1
-PROVENANCE_FILES = ("run.json", "*.jsonl")  # describe a model directory without defining it
 StalePolicy = Literal["refuse", "discard"]
 log = logging.getLogger(__name__)
 
@@ -55,18 +54,6 @@ def run_key(
         "base_model": fingerprint_files(base_dir, PROVENANCE_FILES),
         "train_data": fingerprint_json(train_records),
     }
-
-
-def key_differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
-    """'field: saved -> current' for every leaf that differs, with dotted paths."""
-    out = []
-    for name in sorted({*saved, *current}, key=str):
-        a, b = saved.get(name, "(absent)"), current.get(name, "(absent)")
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += key_differences(a, b, f"{prefix}{name}.")
-        elif a != b:
-            out.append(f"{prefix}{name}: {a!r} -> {b!r}")
-    return out
 
 
 def saved_key(checkpoint: Path) -> tuple[dict[str, Any], str | None]:

@@ -236,6 +236,10 @@ class EvalConfig(Section):
     engine: Literal["native", "lm_eval"] = Field(
         "native", description="native: the harness's loop; lm_eval: the same sampler and scorers driven by lm-eval"
     )
+    with_training: bool = Field(
+        True, description="a training job also evaluates the model it trained, on every benchmark (one process start "
+        "instead of two); the evaluation jobs adopt those results where computed from the same inputs (harness.handoff)",
+    )
 
     @field_validator("temperature", mode="before")
     @classmethod

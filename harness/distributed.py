@@ -208,6 +208,13 @@ def load_full_state(
         raise ValueError(f"checkpoint does not match the model: missing {sorted(missing)}, unexpected {result.unexpected_keys}")
 
 
+def release_cached_memory() -> None:
+    """Hand the blocks torch's allocator keeps cached on a GPU back to the device (nothing on the
+    CPU): after training, so that an engine started next (vLLM) sees the memory as free."""
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def launch(fn: Callable[..., Any], args: tuple, processes: int) -> None:
     """Run fn(*args) in `processes` local processes with torch's elastic launcher (what torchrun
     runs), unless already inside a launched process group."""

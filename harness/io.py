@@ -24,6 +24,7 @@ from typing import Any
 from harness import liveness
 
 PACKAGES = ("torch", "transformers", "tokenizers", "math-verify", "snakemake", "numpy", "pandas")
+PROVENANCE_FILES = ("run.json", "*.jsonl")  # describe a model directory without defining it
 OWNER_FILE = ".owner.json"  # in an atomic write's temporary directory: the writing process (harness.liveness)
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,18 @@ def fingerprint_json(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
+def key_differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
+    """'field: saved -> current' for every leaf that differs, with dotted paths."""
+    out = []
+    for name in sorted({*saved, *current}, key=str):
+        a, b = saved.get(name, "(absent)"), current.get(name, "(absent)")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += key_differences(a, b, f"{prefix}{name}.")
+        elif a != b:
+            out.append(f"{prefix}{name}: {a!r} -> {b!r}")
+    return out
+
+
 def iso_time(seconds: float) -> str:
     """A time stamp (seconds since the epoch) in UTC, to the second."""
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
@@ -123,22 +136,27 @@ def python_build() -> str:
     return f"{platform.python_version()} ({sys.base_prefix})"
 
 
-def provenance(config: dict[str, Any], seed: int | None = None, **extra: Any) -> dict[str, Any]:
-    """What produced a result: resolved config, seed, package versions, git revision, and the
-    numerics it ran under (harness.numerics: mode, kernels, threads, CPU)."""
-    from harness import numerics
-
+def package_versions() -> dict[str, str | None]:
+    """The installed version of each of PACKAGES (None where one is not installed)."""
     versions = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    return versions
+
+
+def provenance(config: dict[str, Any], seed: int | None = None, **extra: Any) -> dict[str, Any]:
+    """What produced a result: resolved config, seed, package versions, git revision, and the
+    numerics it ran under (harness.numerics: mode, kernels, threads, CPU)."""
+    from harness import numerics
+
     return {
         "config": config,
         "seed": seed,
         "git_revision": git_revision(),
-        "versions": versions,
+        "versions": package_versions(),
         "python": python_build(),
         "numerics": numerics.state(),
         **extra,

@@ -153,7 +153,7 @@ def state() -> dict[str, Any]:
 
     return {
         "mode": mode(),
-        "environment": {k: os.environ.get(k) for k in (*PINNED_ENVIRONMENT, *DISPATCH_CAPS)},
+        "environment": environment(),
         "aten_capability": torch.backends.cpu.get_cpu_capability(),
         "matmul": matmul_kernel(),
         "vector_math": vector_math(),
@@ -162,6 +162,20 @@ def state() -> dict[str, Any]:
         "cpu": cpu(),
         "libc": "-".join(platform.libc_ver()),
     }
+
+
+def environment() -> dict[str, str | None]:
+    """The variables of the pin and the dispatch caps, as this process has them."""
+    return {k: os.environ.get(k) for k in (*PINNED_ENVIRONMENT, *DISPATCH_CAPS)}
+
+
+def identity(threads: int) -> dict[str, Any]:
+    """What decides the numbers of a job configured for `threads` (`configure`), known without
+    loading torch: the rest of its `state` follows from these and the package versions, since
+    `configure` flushes denormals and sets the threads, and under pinned numerics `check` refuses
+    any kernel but the pinned ones."""
+    return {"mode": mode(), "environment": environment(), "torch_threads": job_threads(threads), "cpu": cpu(),
+            "libc": "-".join(platform.libc_ver())}
 
 
 def matmul_kernel() -> str:

@@ -7,9 +7,11 @@ and a dataset, tokenizer or table job then starts in a third of a model job's ti
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness import handoff
 from harness.benchmarks import get_spec, load_benchmark
 from harness.benchmarks.load import apply_limit, to_records
 from harness.config import ExperimentConfig
@@ -111,6 +113,44 @@ def train_cell(
 
 
 def evaluate_cell(
+    cfg: ExperimentConfig, model: str, method: str, seed: int, benchmark: str,
+    model_dir: Path, data_path: Path, out_json: Path, out_generations: Path,
+) -> dict:
+    """Evaluate one cell (run_evaluation), or adopt the evaluation its training job ran on the
+    same model from the same inputs (harness.handoff): the same files either way."""
+    key = evaluation_key(cfg, model, method, seed, benchmark, model_dir, data_path)
+    return handoff.evaluate_or_adopt(key, model_dir, benchmark, out_json, out_generations, lambda: run_evaluation(
+        cfg, model, method, seed, benchmark, model_dir, data_path, out_json, out_generations))
+
+
+def evaluation_key(cfg: ExperimentConfig, model: str, method: str, seed: int, benchmark: str, model_dir: Path,
+                   data_path: Path) -> dict:
+    """harness.handoff's key of an evaluation in this (configured) process."""
+    import torch
+
+    return handoff.handoff_key(cfg.model_dump(mode="json"), model, method, seed, benchmark, model_dir, data_path,
+                               torch.get_num_threads())
+
+
+def evaluate_after_training(cfg: ExperimentConfig, model: str, method: str, seed: int, model_dir: Path,
+                            dataset_path: Callable[[str], Path]) -> None:
+    """A training job's evaluation of the model it has just saved in `model_dir`, on every
+    benchmark whose dataset (`dataset_path(benchmark)`) is prepared, kept there for the evaluation
+    jobs to adopt (harness.handoff): one process start instead of two."""
+    from harness.distributed import release_cached_memory
+
+    release_cached_memory()
+    for benchmark in cfg.eval.benchmarks:
+        data_path = dataset_path(benchmark)
+        if not data_path.exists():  # a hub benchmark not prepared yet: its evaluation job evaluates
+            continue
+        key = evaluation_key(cfg, model, method, seed, benchmark, model_dir, data_path)
+        metrics, generations, _ = handoff.handoff_paths(model_dir, benchmark)
+        run_evaluation(cfg, model, method, seed, benchmark, model_dir, data_path, metrics, generations)
+        handoff.seal(key, model_dir, benchmark)
+
+
+def run_evaluation(
     cfg: ExperimentConfig, model: str, method: str, seed: int, benchmark: str,
     model_dir: Path, data_path: Path, out_json: Path, out_generations: Path,
 ) -> dict:

@@ -124,6 +124,17 @@ def test_smoke_run_end_to_end(tmp_path):
         assert f"{page}.html" in html  # the tables as pages, each with its caption
     assert "reward.png" in html and "the band spans the seeds' minimum to maximum" in html
     assert "Main table: one row per method (its label)" in html
+    # each training job evaluated its model and the evaluation job adopted that (harness.handoff) ...
+    logs, cell_dir = tmp_path / "logs" / "smoke" / "tiny-llama", root / "tiny-llama" / "grpo-linear" / "seed1"
+    assert "adopted the evaluation of arith" in (logs / "grpo-linear" / "seed1" / "eval-arith.log").read_text()
+    assert "adopt" not in (logs / "base" / "seed1" / "eval-arith.log").read_text()  # no training job before it
+    # ... which is what the evaluation job computes in its own process when there is nothing to adopt
+    (cell_dir / "model" / "evaluations" / "arith.key.json").unlink()
+    target = str((cell_dir / "eval" / "arith.generations.jsonl").relative_to(tmp_path))
+    redo = snakemake(target, "--forcerun", "evaluate", "--cores", "1", config="configs/smoke.yaml", workdir=tmp_path)
+    assert redo.returncode == 0, redo.stderr[-2000:]
+    assert "adopt" not in (logs / "grpo-linear" / "seed1" / "eval-arith.log").read_text()
+    assert (cell_dir / "eval" / "arith.generations.jsonl").read_text() == generations
 
 
 def test_another_experiment_does_not_inherit_the_default_config():
