@@ -23,7 +23,8 @@ from _common import REPO, matmul_peak, parse_args
 
 import pandas as pd
 
-KINDS = {"base_model": "pre-training", "train": "GRPO training", "eval": "evaluation"}
+# a training job also evaluates its model; that model's evaluation jobs adopt it (harness.handoff)
+KINDS = {"base_model": "pre-training", "train": "GRPO training and the trained model's evaluation", "eval": "evaluation jobs"}
 
 
 def grid_figures(reference: Path, peak: float) -> None:

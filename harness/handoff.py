@@ -83,6 +83,13 @@ def adopt(key: dict[str, Any], model_dir: Path, benchmark: str, out_json: Path, 
     return json.loads(metrics.read_text())["metrics"]
 
 
+def adopted(eval_file: Path, model_dir: Path, benchmark: str) -> bool:
+    """Whether the evaluation job that wrote `eval_file` adopted the training job's evaluation (a
+    copy: the same bytes) rather than computing it, so that its model work ran in the training job."""
+    kept = handoff_paths(model_dir, benchmark)[0]
+    return kept.exists() and kept.read_bytes() == Path(eval_file).read_bytes()
+
+
 def evaluate_or_adopt(key: dict[str, Any], model_dir: Path, benchmark: str, out_json: Path, out_generations: Path,
                       evaluate: Callable[[], dict]) -> dict:
     """The training job's evaluation of this cell if computed from `key` (`adopt`), else `evaluate()`."""

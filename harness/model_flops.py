@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from harness.handoff import adopted
 from harness.io import read_jsonl
 from harness.paths import path
 
@@ -39,23 +40,31 @@ def logged(file: Path, keys: tuple[str, ...]) -> list[dict]:
 def job_flops(run_root: Path, exp: str, job: Mapping) -> float:
     """Model FLOPs of one job of experiment `exp` under `run_root` (the directory holding
     results/): `job` is a row of harness.readme.job_times (kind base_model, train or eval;
-    model, method, seed; job, e.g. eval-arith)."""
+    model, method, seed; job, e.g. eval-arith). The model work of an evaluation that its training
+    job ran (harness.handoff) counts for the training job, not the evaluation job that adopted it."""
     params, kind = parameters(run_root, exp, job["model"]), job["kind"]
     if kind == "base_model":
         rows = logged(run_root / path("base_model", exp=exp, model=job["model"]) / "pretrain_metrics.jsonl", ("tokens/trained",))
         return FORWARD_BACKWARD * params * sum(r["tokens/trained"] for r in rows)
+    if kind not in ("train", "eval"):
+        raise ValueError(f"job kind {kind!r}: expected base_model, train or eval")
+    cell = dict(exp=exp, model=job["model"], method=job["method"], seed=int(job["seed"]))
     if kind == "train":
-        cell = dict(exp=exp, model=job["model"], method=job["method"], seed=int(job["seed"]))
         keys = ("tokens/prompt", "tokens/generated", "tokens/rescored", "tokens/trained")
         rows = logged(run_root / path("train_dir", **cell) / "metrics.jsonl", keys)
         forward = sum(r["tokens/prompt"] + r["tokens/generated"] + r["tokens/rescored"] for r in rows)
-        return params * (FORWARD * forward + FORWARD_BACKWARD * sum(r["tokens/trained"] for r in rows))
-    if kind == "eval":
-        cell = dict(exp=exp, model=job["model"], method=job["method"], seed=int(job["seed"]))
-        file = run_root / path("eval", **cell, benchmark=job["job"].removeprefix("eval-"))
-        tokens = json.loads(file.read_text()).get("tokens")
-        if tokens is None:
-            raise KeyError(f"{file} records no token counts: it was written before they were logged, or by the "
-                           "lm-eval engine; rerun the job to count its FLOPs")
-        return FORWARD * params * (tokens["prompt"] + tokens["generated"])
-    raise ValueError(f"job kind {kind!r}: expected base_model, train or eval")
+        model_dir = run_root / path("model", **cell)
+        evaluated = (run_root / path("eval", **cell, benchmark="any")).parent.glob("*.json")
+        return (params * (FORWARD * forward + FORWARD_BACKWARD * sum(r["tokens/trained"] for r in rows))
+                + sum(evaluation_flops(file, params) for file in evaluated if adopted(file, model_dir, file.stem)))
+    benchmark = job["job"].removeprefix("eval-")
+    file = run_root / path("eval", **cell, benchmark=benchmark)
+    return 0.0 if adopted(file, run_root / path("model", **cell), benchmark) else evaluation_flops(file, params)
+
+
+def evaluation_flops(eval_file: Path, params: int) -> float:
+    tokens = json.loads(eval_file.read_text()).get("tokens")
+    if tokens is None:
+        raise KeyError(f"{eval_file} records no token counts: it was written before they were logged, or by the "
+                       "lm-eval engine; rerun the job to count its FLOPs")
+    return FORWARD * params * (tokens["prompt"] + tokens["generated"])

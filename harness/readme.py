@@ -386,10 +386,13 @@ def cost(root: Path) -> str:
     quiet-machine bound it implies, and each method's training time relative to fixed-temperature
     GRPO at T = 1.0. Wall, not CPU time: every job runs one thread and the reference run has the
     machine to itself, and Snakemake's `benchmark:` samples a job's CPU time every 30 s after its
-    first 15, so it misses up to 30 s of each job (a 40-s training job read 13-27 CPU s)."""
+    first 15, so it misses up to 30 s of each job (a 40-s training job read 13-27 CPU s). A
+    training job also evaluates the model it trained, and that model's evaluation jobs adopt the
+    results (harness.handoff): their seconds are the adoption's, the base model's are evaluations."""
     reference = root / DEFAULT
     record = run_record(reference)
-    lines = ["| experiment | jobs | pre-training (s) | training (s) | evaluation (s) | all jobs (s) | model TFLOP |",
+    lines = ["| experiment | jobs | pre-training (s) | training, with the trained model's evaluation (s) | evaluation jobs (s) "
+             "| all jobs (s) | model TFLOP |",
              "|:--|--:|--:|--:|--:|--:|--:|"]
     ratios, total, gflop = [], 0.0, 0.0
     for exp in record["experiments"]:

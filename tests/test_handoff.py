@@ -53,6 +53,7 @@ def test_the_adopted_evaluation_is_the_one_the_evaluation_job_computes(trained, 
     fresh = run_evaluation(cfg, "m", "fixed", 0, "arith", model_dir, data, tmp_path / "f.json", tmp_path / "f.jsonl")
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "f.jsonl").read_bytes()
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "f.json").read_bytes()
+    assert handoff.adopted(tmp_path / "a.json", model_dir, "arith")  # a copy: harness.model_flops counts its work in training
     assert summary == json.loads(json.dumps(fresh)) and len(read_jsonl(tmp_path / "a.jsonl")) == 2 * 4  # 2 problems x 4 samples
 
 
@@ -63,6 +64,7 @@ def test_other_eval_settings_are_evaluated_and_named(trained, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "not adopting the evaluation of arith" in out and "config.eval.n_samples: 4 -> 2" in out
     assert len(read_jsonl(tmp_path / "a.jsonl")) == 2 * 2  # evaluated with the new setting
+    assert not handoff.adopted(tmp_path / "a.json", model_dir, "arith")
 
 
 def test_another_dataset_is_evaluated(trained, tmp_path, capsys, toy_records):

@@ -5,6 +5,7 @@ weight and token forward) against torch's FLOP counter on a real model."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,12 +40,31 @@ def test_training_counts_sampling_forward_and_the_update_forward_backward(run_ro
     assert job_flops(run_root, "e", job) == 2 * 1000 * (45 + 36 + 66) + 6 * 1000 * (80 + 66)
 
 
+def write_cell(path: Path, prompt: int, generated: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"metrics": {}, "tokens": {"prompt": prompt, "generated": generated}}))
+
+
 def test_evaluation_counts_each_prompt_once_and_every_generated_token(run_root: Path):
-    cell = run_root / "results/e/m/base/seed0/eval/arith.json"
-    cell.parent.mkdir(parents=True)
-    cell.write_text(json.dumps({"metrics": {}, "tokens": {"prompt": 20, "generated": 100}}))
+    write_cell(run_root / "results/e/m/base/seed0/eval/arith.json", 20, 100)
     job = {"kind": "eval", "model": "m", "method": "base", "seed": 0, "job": "eval-arith"}
     assert job_flops(run_root, "e", job) == 2 * 1000 * 120
+
+
+def test_an_evaluation_run_by_the_training_job_counts_for_the_training_job(run_root: Path):
+    cell = run_root / "results/e/m/grpo/seed1"
+    write_jsonl(cell / "train/metrics.jsonl",
+                [{"step": 0, "tokens/prompt": 5, "tokens/generated": 40, "tokens/rescored": 0, "tokens/trained": 80}])
+    write_cell(cell / "model/evaluations/arith.json", 20, 100)  # the training job's (harness.handoff) ...
+    (cell / "eval").mkdir()
+    shutil.copyfile(cell / "model/evaluations/arith.json", cell / "eval/arith.json")  # ... adopted: a copy
+    write_cell(cell / "model/evaluations/countdown.json", 10, 50)  # ... and one its evaluation job did not adopt
+    write_cell(cell / "eval/countdown.json", 10, 60)
+    train = {"kind": "train", "model": "m", "method": "grpo", "seed": 1.0, "job": "train"}
+    assert job_flops(run_root, "e", train) == 2 * 1000 * 45 + 6 * 1000 * 80 + 2 * 1000 * 120
+    adopting = {"kind": "eval", "model": "m", "method": "grpo", "seed": 1, "job": "eval-arith"}
+    evaluating = {**adopting, "job": "eval-countdown"}
+    assert job_flops(run_root, "e", adopting) == 0 and job_flops(run_root, "e", evaluating) == 2 * 1000 * 70
 
 
 def test_logs_without_token_counts_are_refused_with_the_file_named(run_root: Path):
