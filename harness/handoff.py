@@ -93,5 +93,5 @@ def adopted(eval_file: Path, model_dir: Path, benchmark: str) -> bool:
 def evaluate_or_adopt(key: dict[str, Any], model_dir: Path, benchmark: str, out_json: Path, out_generations: Path,
                       evaluate: Callable[[], dict]) -> dict:
     """The training job's evaluation of this cell if computed from `key` (`adopt`), else `evaluate()`."""
-    adopted = adopt(key, model_dir, benchmark, out_json, out_generations)
-    return evaluate() if adopted is None else adopted
+    summary = adopt(key, model_dir, benchmark, out_json, out_generations)
+    return evaluate() if summary is None else summary
