@@ -1,6 +1,7 @@
 """Every temperature method's formulas against values worked out by hand."""
 
 import math
+import random
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ from scipy import stats
 
 from harness.rollout import Rollout
 from harness.temperature.base import ControllerContext, ScoredBatch, build_controller, validate_method
-from harness.temperature.introllm import HeadOutput, TemperatureHead
+from harness.temperature.introllm import Z_EDGE, HeadOutput, TemperatureHead
 from harness.temperature.multi_rollout import group_offsets
 from harness.temperature.tampo import minmax_distribution, sample_top_p, sparsemax
 
@@ -266,12 +267,33 @@ def test_introllm_records_put_each_decision_at_its_row_and_step():
         policy(t, torch.zeros(len(rows), 5), torch.randn(len(rows), 8), rows)
     rec = policy.records()
     assert all(v.shape == (4, 3) for v in rec.values())
-    for key in ("c", "z", "logp"):
-        for t, (rows, step) in enumerate(zip(active, policy.steps)):
-            assert torch.equal(rec[f"introllm_{key}"][rows, t], step[key])
+    for t, (rows, step) in enumerate(zip(active, policy.steps)):
+        assert torch.equal(rec["introllm_c"][rows, t], step["c"])
+        assert torch.equal(rec["introllm_z"][rows, t], step["z"] * step["c"])  # z only where the temperature changed
+        assert torch.equal(rec["introllm_logp"][rows, t], step["out"].logprob(step["c"], step["z"], gated=True))
     reached = torch.tensor([[1, 1, 0], [1, 0, 0], [1, 1, 1], [1, 1, 0]], dtype=torch.float32)
     assert torch.equal(rec["introllm_decision"], reached)
     assert (rec["introllm_logp"][reached == 0] == 0).all() and (rec["introllm_logp"][reached == 1] != 0).all()
+
+
+def test_introllm_records_log_probs_as_step_by_step_bit_for_bit():
+    """`records` computes eq. 10 once over every step's (c, z) instead of at each decoding step:
+    the same elementwise operations, so the same bits whatever the steps' sizes (which decide
+    where a vectorised kernel's tail falls), gated or not, hidden states small or large."""
+    head = TemperatureHead(16, 0.5, torch.Generator().manual_seed(0))
+    rng = random.Random(0)
+    torch.manual_seed(0)
+    for _ in range(40):
+        outs, cs, zs = [], [], []
+        with torch.no_grad():
+            for _ in range(rng.randint(1, 40)):
+                out = head(torch.randn(rng.randint(1, 130), 16) * rng.choice([0.1, 1.0, 5.0]))
+                c, z = out.sample(gated=True)
+                outs.append(out), cs.append(c), zs.append(z.clamp(Z_EDGE, 1 - Z_EDGE))
+            whole = HeadOutput(torch.cat([o.gate_logits for o in outs]), torch.cat([o.concentration for o in outs]))
+            for gated in (True, False):
+                step_by_step = torch.cat([o.logprob(c, z, gated) for o, c, z in zip(outs, cs, zs)])
+                assert torch.equal(whole.logprob(torch.cat(cs), torch.cat(zs), gated), step_by_step)
 
 
 def test_introllm_ablations_decide_where_the_paper_says():

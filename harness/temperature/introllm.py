@@ -117,31 +117,32 @@ class TemperatureHead(nn.Module):
 
 
 class HeadPolicy(TokenPolicy):
-    """Samples (c_t, z_t) from the head at every position and keeps tau_{t-1} per row."""
+    """Samples (c_t, z_t) from the head at every position and keeps tau_{t-1} per row. The
+    head's log-probabilities at sampling time (eq. 10) are computed once, in `records`, from each
+    step's distributions: elementwise, so the same bits as step by step (tested), in one pass."""
 
     reads_hidden = True
 
     def __init__(self, head: TemperatureHead, params: IntroLLMParams):
         self.head, self.p = head, params
+        self.gated = params.gate and params.granularity == "token"
         self.tau_prev: Tensor | None = None  # (N,)
-        self.steps: list[dict[str, Tensor]] = []
+        self.steps: list[dict[str, Any]] = []
 
     def __call__(self, position: int, logits: Tensor, hidden: Tensor, rows: Tensor) -> Tensor:
         p = self.p
         if self.tau_prev is None:
             self.tau_prev = torch.full((len(rows),), p.tau_init, device=hidden.device)  # the first call sees every row
+        decides = p.granularity == "token" or position == 0  # prompt level: one choice, at t = 0
         with torch.no_grad():
             out = self.head(hidden)
-            decides = p.granularity == "token" or position == 0  # prompt level: one choice, at t = 0
-            gated = p.gate and p.granularity == "token"
-            c, z = out.sample(gated)
-            if not gated:
+            c, z = out.sample(self.gated)
+            if not self.gated:
                 c = c * float(decides)
             z = z.clamp(Z_EDGE, 1 - Z_EDGE)
             tau = torch.where(c > 0, p.tau_min + z * (p.tau_max - p.tau_min), self.tau_prev[rows])
-            logp = out.logprob(c, z, gated)
         self.tau_prev[rows] = tau
-        self.steps.append({"rows": rows, "c": c, "z": z * c, "logp": logp, "decision": torch.full_like(c, float(decides))})
+        self.steps.append({"rows": rows, "c": c, "z": z, "out": out, "decision": float(decides)})
         return tau
 
     def records(self) -> dict[str, Tensor]:
@@ -151,11 +152,17 @@ class HeadPolicy(TokenPolicy):
         rows = torch.cat([step["rows"] for step in self.steps])  # every (row, step) decided, step-major
         active = torch.tensor([len(step["rows"]) for step in self.steps], device=rows.device)
         cols = torch.repeat_interleave(torch.arange(length, device=rows.device), active)
-        out = {}
-        for key in ("c", "z", "logp", "decision"):
-            out[f"introllm_{key}"] = torch.zeros(n, length, device=self.tau_prev.device)
-            out[f"introllm_{key}"][rows, cols] = torch.cat([step[key] for step in self.steps])
-        return out
+        c, z = (torch.cat([step[key] for step in self.steps]) for key in ("c", "z"))  # (sum of active,)
+        out = HeadOutput(torch.cat([step["out"].gate_logits for step in self.steps]),
+                         torch.cat([step["out"].concentration for step in self.steps]))
+        decision = torch.tensor([step["decision"] for step in self.steps], device=rows.device)
+        values = {"c": c, "z": z * c, "logp": out.logprob(c, z, self.gated),
+                  "decision": torch.repeat_interleave(decision, active)}
+        records = {}
+        for key, value in values.items():
+            records[f"introllm_{key}"] = torch.zeros(n, length, device=self.tau_prev.device)
+            records[f"introllm_{key}"][rows, cols] = value
+        return records
 
 
 @register("introllm")
