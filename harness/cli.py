@@ -157,6 +157,8 @@ def _main(argv: list[str] | None) -> None:
     p.add_argument("--stop-after", type=int, help="stop after this many steps (resumable)")
     p = sub.add_parser("eval", parents=[common, cell], help="evaluate one cell")
     p.add_argument("--benchmark", required=True, help=_names_help(cfg, "benchmark"))
+    p.add_argument("--recompute", action="store_true",
+                   help="evaluate even where the training job's evaluation of the same inputs could be adopted")
     p = sub.add_parser("tables", parents=[common], help="build a table from its evaluated cells")
     p.add_argument("--table", default="main", help="a table of the config's `tables` (default: main)")
     p = sub.add_parser("diff", parents=[common], help="rebuild the paper's tables and diff them against its numbers")
@@ -212,7 +214,7 @@ def _dispatch(args: argparse.Namespace, experiment: Experiment) -> None:
         summary = stages.evaluate_cell(
             cfg, args.model, args.method, args.seed, args.benchmark,
             policy, path("dataset", exp=inputs, dataset=args.benchmark),
-            path("eval", **cell), path("generations", **cell),
+            path("eval", **cell), path("generations", **cell), recompute=args.recompute,
         )
         from harness.metrics import FLEXIBLE
 

@@ -114,13 +114,18 @@ def train_cell(
 
 def evaluate_cell(
     cfg: ExperimentConfig, model: str, method: str, seed: int, benchmark: str,
-    model_dir: Path, data_path: Path, out_json: Path, out_generations: Path,
+    model_dir: Path, data_path: Path, out_json: Path, out_generations: Path, recompute: bool = False,
 ) -> dict:
     """Evaluate one cell (run_evaluation), or adopt the evaluation its training job ran on the
-    same model from the same inputs (harness.handoff): the same files either way."""
+    same model from the same inputs (harness.handoff): the same files either way. `recompute`:
+    evaluate even where there is one to adopt."""
+    def evaluate() -> dict:
+        return run_evaluation(cfg, model, method, seed, benchmark, model_dir, data_path, out_json, out_generations)
+
+    if recompute:
+        return evaluate()
     key = evaluation_key(cfg, model, method, seed, benchmark, model_dir, data_path)
-    return handoff.evaluate_or_adopt(key, model_dir, benchmark, out_json, out_generations, lambda: run_evaluation(
-        cfg, model, method, seed, benchmark, model_dir, data_path, out_json, out_generations))
+    return handoff.evaluate_or_adopt(key, model_dir, benchmark, out_json, out_generations, evaluate)
 
 
 def evaluation_key(cfg: ExperimentConfig, model: str, method: str, seed: int, benchmark: str, model_dir: Path,

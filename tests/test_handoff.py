@@ -99,6 +99,23 @@ def test_an_evaluation_killed_before_its_key_is_not_adopted(trained, tmp_path, c
     assert "adopt" not in capsys.readouterr().out and "avg@4" in summary
 
 
+def test_recompute_evaluates_although_the_key_matches(trained, tmp_path, capsys):
+    """`harness eval --recompute`: the cell is evaluated even with a sealed evaluation of the same
+    inputs at hand (here tampered with, so that a copy would show)."""
+    model_dir, data = trained
+    tampered = copy_model(model_dir, tmp_path)
+    metrics, generations, _ = handoff.handoff_paths(tampered, "arith")
+    generations.write_text('{"tampered": true}\n')
+    cfg = handoff_config()
+    evaluate_cell(cfg, "m", "fixed", 0, "arith", tampered, data, tmp_path / "copy.json", tmp_path / "copy.jsonl")
+    assert "adopted" in capsys.readouterr().out and (tmp_path / "copy.jsonl").read_bytes() == generations.read_bytes()
+    evaluate_cell(cfg, "m", "fixed", 0, "arith", tampered, data, tmp_path / "r.json", tmp_path / "r.jsonl", recompute=True)
+    assert "adopt" not in capsys.readouterr().out
+    fresh = run_evaluation(cfg, "m", "fixed", 0, "arith", model_dir, data, tmp_path / "f.json", tmp_path / "f.jsonl")
+    assert (tmp_path / "r.jsonl").read_bytes() == (tmp_path / "f.jsonl").read_bytes()
+    assert json.loads((tmp_path / "r.json").read_text())["metrics"] == json.loads(json.dumps(fresh))
+
+
 def test_the_evaluation_job_s_key_needs_no_torch_and_equals_the_sealed_one(trained):
     """The evaluation job computes the key from the config as Snakemake hands it over (the
     resolved config in JSON mode) and its thread count, before torch is loaded."""
