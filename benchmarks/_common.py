@@ -82,6 +82,16 @@ def random_policy(cfg: ExperimentConfig) -> Path:
     return out
 
 
+def start_math_verify() -> None:
+    """Start math-verify's worker pool (harness.rewards) before anything is timed: a process
+    starts it at its first answer that is not an integer literal, a one-time cost of seconds that
+    would otherwise land in whichever timed step first scores one."""
+    from harness.rewards import verify_answers
+
+    if verify_answers([("1/2", "0.5")]) != [True]:
+        raise RuntimeError("math-verify did not find 1/2 = 0.5: its worker pool is not working")
+
+
 def timed(fn: Callable[[], object], repeats: int) -> float:
     """Median seconds of `repeats` calls of `fn`, after one warm-up call."""
     fn()

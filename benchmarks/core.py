@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 # first: _common imports harness, which pins the numerics before torch loads
-from _common import experiment, matmul_peak, parse_args, policy_dir, train_records
+from _common import experiment, matmul_peak, parse_args, policy_dir, start_math_verify, train_records
 
 # isort: split
 
@@ -106,6 +106,7 @@ def train_step_breakdown(cfg, model_dir: Path, steps: int, peak_n: int) -> None:
     run = build_run(model_dir, train_records(cfg, 5000), {"controller": "fixed", "temperature": 1.0}, cfg.train, seed=0)
     parts: dict[str, list[float]] = {"rollout": [], "score": [], "log-prob recompute (no grad)": [], "update (fwd + bwd + step)": []}
     micro = cfg.train.micro_batch_size or 10**9
+    start_math_verify()
     for step in range(steps + 1):
         t0 = time.perf_counter()
         batch = run.prompts.next(cfg.train.prompts_per_step)

@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 
 # first: _common imports harness, which pins the numerics before torch loads
-from _common import experiment, parse_args, policy_dir, train_records
+from _common import experiment, parse_args, policy_dir, start_math_verify, train_records
 
 # isort: split
 
@@ -77,6 +77,7 @@ def step_costs(smoke: bool, steps: int, warmup: int) -> None:
         runs[name] = build_run(base, records, cfg.controller_spec(name), cfg.train_config(name), seed=0)
         clocks[name] = defaultdict(float)
         instrument(runs[name].controller, clocks[name])
+    start_math_verify()
     seconds: dict[str, list[float]] = defaultdict(list)  # per measured round
     tokens: dict[str, list[float]] = defaultdict(list)
     in_method: dict[str, list[float]] = defaultdict(list)
