@@ -6,6 +6,7 @@ and a dataset, tokenizer or table job then starts in a third of a model job's ti
 
 from __future__ import annotations
 
+import traceback
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -141,7 +142,9 @@ def evaluate_after_training(cfg: ExperimentConfig, model: str, method: str, seed
                             dataset_path: Callable[[str], Path]) -> None:
     """A training job's evaluation of the model it has just saved in `model_dir`, on every
     benchmark whose dataset (`dataset_path(benchmark)`) is prepared, kept there for the evaluation
-    jobs to adopt (harness.handoff): one process start instead of two."""
+    jobs to adopt (harness.handoff): one process start instead of two. A benchmark whose
+    evaluation fails here is logged and left to its evaluation job, which evaluates it and
+    reports the error there: the trained model, this job's output, is kept."""
     from harness.distributed import release_cached_memory
 
     release_cached_memory()
@@ -151,7 +154,14 @@ def evaluate_after_training(cfg: ExperimentConfig, model: str, method: str, seed
             continue
         key = evaluation_key(cfg, model, method, seed, benchmark, model_dir, data_path)
         metrics, generations, _ = handoff.handoff_paths(model_dir, benchmark)
-        run_evaluation(cfg, model, method, seed, benchmark, model_dir, data_path, metrics, generations)
+        try:
+            run_evaluation(cfg, model, method, seed, benchmark, model_dir, data_path, metrics, generations)
+        except Exception:  # any failure: the evaluation job redoes it and raises it to the user
+            for partial in (metrics, generations):
+                partial.unlink(missing_ok=True)
+            print(f"the training job's evaluation of {benchmark} failed (traceback below); the model is saved, "
+                  f"and the evaluation job of {benchmark} will evaluate it:\n{traceback.format_exc()}", flush=True)
+            continue
         handoff.seal(key, model_dir, benchmark)
 
 

@@ -99,6 +99,31 @@ def test_an_evaluation_killed_before_its_key_is_not_adopted(trained, tmp_path, c
     assert "adopt" not in capsys.readouterr().out and "avg@4" in summary
 
 
+def test_a_failed_evaluation_in_the_training_job_keeps_the_model(trained, tmp_path, capsys, monkeypatch):
+    """An evaluation that fails inside the training job does not fail the job (Snakemake would
+    then delete the trained model): its partial files go, no key is written, the log says why,
+    and the evaluation job evaluates the cell itself."""
+    from harness import stages
+
+    model_dir, data = trained
+    fresh = copy_model(model_dir, tmp_path)
+    shutil.rmtree(fresh / handoff.HANDOFF_DIR)
+
+    def crash(*args):  # writes part of its output, then fails
+        args[-2].parent.mkdir(parents=True, exist_ok=True)
+        args[-2].write_text("{")
+        raise RuntimeError("scorer crashed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(stages, "run_evaluation", crash)
+        evaluate_after_training(handoff_config(), "m", "fixed", 0, fresh, lambda benchmark: data)
+    log = capsys.readouterr().out
+    assert "evaluation of arith failed" in log and "RuntimeError: scorer crashed" in log
+    assert not any(path.exists() for path in handoff.handoff_paths(fresh, "arith"))
+    summary = evaluate_cell(handoff_config(), "m", "fixed", 0, "arith", fresh, data, tmp_path / "a.json", tmp_path / "a.jsonl")
+    assert "adopt" not in capsys.readouterr().out and "avg@4" in summary
+
+
 def test_recompute_evaluates_although_the_key_matches(trained, tmp_path, capsys):
     """`harness eval --recompute`: the cell is evaluated even with a sealed evaluation of the same
     inputs at hand (here tampered with, so that a copy would show)."""
