@@ -48,6 +48,11 @@ class IntroLLMParams(MethodParams):
     updates_per_batch: int = Field(1, gt=0)
     init_std: float = Field(0.02, gt=0, description="std of the N(0, std) weight init (Appendix B.1)")
 
+    @property
+    def gated(self) -> bool:
+        """Whether a Bernoulli gate decides each change (eq. 9): at token granularity, gate on."""
+        return self.gate and self.granularity == "token"
+
     @model_validator(mode="after")
     def _bounds(self) -> IntroLLMParams:
         if not self.tau_min < self.tau_max:
@@ -125,7 +130,6 @@ class HeadPolicy(TokenPolicy):
 
     def __init__(self, head: TemperatureHead, params: IntroLLMParams):
         self.head, self.p = head, params
-        self.gated = params.gate and params.granularity == "token"
         self.tau_prev: Tensor | None = None  # (N,)
         self.steps: list[dict[str, Any]] = []
 
@@ -136,8 +140,8 @@ class HeadPolicy(TokenPolicy):
         decides = p.granularity == "token" or position == 0  # prompt level: one choice, at t = 0
         with torch.no_grad():
             out = self.head(hidden)
-            c, z = out.sample(self.gated)
-            if not self.gated:
+            c, z = out.sample(p.gated)
+            if not p.gated:
                 c = c * float(decides)
             z = z.clamp(Z_EDGE, 1 - Z_EDGE)
             tau = torch.where(c > 0, p.tau_min + z * (p.tau_max - p.tau_min), self.tau_prev[rows])
@@ -156,7 +160,7 @@ class HeadPolicy(TokenPolicy):
         out = HeadOutput(torch.cat([step["out"].gate_logits for step in self.steps]),
                          torch.cat([step["out"].concentration for step in self.steps]))
         decision = torch.tensor([step["decision"] for step in self.steps], device=rows.device)
-        values = {"c": c, "z": z * c, "logp": out.logprob(c, z, self.gated),
+        values = {"c": c, "z": z * c, "logp": out.logprob(c, z, self.p.gated),
                   "decision": torch.repeat_interleave(decision, active)}
         records = {}
         for key, value in values.items():
@@ -189,11 +193,10 @@ class IntroLLM(TemperatureController):
         rollout, rec = batch.rollout, batch.rollout.extras
         weights = rollout.mask * rec["introllm_decision"]  # (N, L)
         weights = weights / weights.sum().clamp(min=1)
-        gated = self.params.gate and self.params.granularity == "token"
         totals = {"loss": 0.0, "grad_norm": 0.0}
         for _ in range(self.params.updates_per_batch):
             out = self.head(rollout.hidden)  # (N, L) distributions
-            logp = out.logprob(rec["introllm_c"], rec["introllm_z"], gated)
+            logp = out.logprob(rec["introllm_c"], rec["introllm_z"], self.params.gated)
             objective, _ = clipped_objective(logp, rec["introllm_logp"], batch.advantages, self.params.clip, self.params.clip)
             loss = -(objective * weights).sum()
             self.optimizer.zero_grad(set_to_none=True)
