@@ -114,6 +114,7 @@ bench: setup        ## timing figures (benchmarks/*.py)
 	$(PY) benchmarks/methods.py
 	$(PY) benchmarks/startup.py
 	$(PY) benchmarks/contention.py
+	$(PY) benchmarks/batched_seeds.py
 
 # A headless browser (Debian package chromium) for the report's screenshot only; installed here as
 # root when missing, as sandbox-tools installs bwrap.
