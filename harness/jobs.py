@@ -5,6 +5,7 @@ its training job, harness.handoff) starts without either."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -46,13 +47,33 @@ def logged(log_path: str | Path | None) -> Iterator[None]:
         yield
 
 
-def snakemake_job(smk: Any) -> contextlib.AbstractContextManager[None]:
-    return job(smk.threads, smk.log[0] if smk.log else None)
+@contextlib.contextmanager
+def job_process() -> Iterator[None]:
+    """The garbage collection of a process that ends with its job: what exists as the job starts
+    (torch and what the script imported) and, as it ends, what the job made are frozen out of
+    every later collection (`gc.freeze`). The job's collections then skip torch's objects, and the
+    interpreter's exit does not walk the million objects of torch and transformers once more
+    (about 1 s of every model job's process; benchmarks/startup.py). Nothing is computed after
+    the freeze at the end: the job's files are written and closed by then."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.freeze()
 
 
-def snakemake_log(smk: Any) -> contextlib.AbstractContextManager[None]:
-    """A Snakemake job's log, before (or without) `configure`."""
-    return logged(smk.log[0] if smk.log else None)
+@contextlib.contextmanager
+def snakemake_job(smk: Any) -> Iterator[None]:
+    """A Snakemake job's process: `job` (numerics, threads, log) within `job_process`."""
+    with job_process(), job(smk.threads, smk.log[0] if smk.log else None):
+        yield
+
+
+@contextlib.contextmanager
+def snakemake_log(smk: Any) -> Iterator[None]:
+    """A Snakemake job's process and log, before (or without) `configure`."""
+    with job_process(), logged(smk.log[0] if smk.log else None):
+        yield
 
 
 def experiment(smk: Any) -> ExperimentConfig:
