@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import numerics
+from harness import jobs, numerics
 from harness.config import ExperimentConfig, load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,8 +31,8 @@ SMOKE_TRAIN = {"prompts_per_step": 2, "group_size": 2, "max_new_tokens": 8, "mic
 
 def parse_args(parser: argparse.ArgumentParser, smoke: dict[str, Any], threads: int = 1) -> argparse.Namespace:
     """The script's options plus `--threads` and `--smoke` (which sets the options in `smoke` to
-    tiny sizes, so the whole script runs in seconds); then this process gets the numerics of a
-    pipeline job with that many threads (`harness.numerics.configure`)."""
+    tiny sizes, so the whole script runs in seconds); then this process is configured as a
+    pipeline job with that many threads (`harness.jobs.configure`: numerics and allocator)."""
     parser.add_argument("--threads", type=int, default=threads,
                         help="torch threads asked for, as a pipeline job asks (pinned numerics use 1)")
     parser.add_argument("--smoke", action="store_true",
@@ -40,7 +40,7 @@ def parse_args(parser: argparse.ArgumentParser, smoke: dict[str, Any], threads: 
     args = parser.parse_args()
     if args.smoke:
         vars(args).update(smoke)
-    numerics.configure(args.threads)
+    jobs.configure(args.threads)
     return args
 
 
@@ -106,7 +106,7 @@ def timed(fn: Callable[[], object], repeats: int) -> float:
 PEAK_SNIPPET = """
 import sys, time
 import harness, torch
-from harness import numerics
+from harness import jobs, numerics
 numerics.configure(1)
 n, repeats, library = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 a, b = torch.randn(n, n), torch.randn(n, n)

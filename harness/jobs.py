@@ -1,13 +1,16 @@
-"""Running a stage as a job: pinned numerics, the job's thread budget and its log file. Torch
+"""Running a stage as a job: pinned numerics, the job's thread budget, its memory allocator, its
+garbage collection and its log file. Torch
 and the config are loaded by what needs them: a job that only copies (an evaluation adopted from
 its training job, harness.handoff) starts without either."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +20,10 @@ from harness.progress import to_console
 
 if TYPE_CHECKING:
     from harness.config import ExperimentConfig
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+MMAP_THRESHOLD = 32 << 20  # bytes: blocks up to this size come from the heap (glibc's ceiling on 64-bit)
+TRIM_THRESHOLD = 64 << 20  # bytes of free memory at the heap's top kept rather than handed back
 
 
 @contextlib.contextmanager
@@ -29,9 +36,29 @@ def job(threads: int, log_path: str | Path | None) -> Iterator[None]:
 
 def configure(threads: int) -> None:
     """Configure torch for the job (harness.numerics.configure: `threads`, one under pinned
-    numerics whatever is asked; denormals flushed) and check that the pinned kernels are in effect."""
+    numerics whatever is asked; denormals flushed), check that the pinned kernels are in effect,
+    and have the allocator keep freed memory (`keep_freed_memory`)."""
     numerics.configure(threads)
+    keep_freed_memory()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def keep_freed_memory() -> bool:
+    """Have glibc's malloc keep the memory of freed tensors for the next ones. By default it maps
+    each block of over 128 KiB on its own and hands a free heap top of over 128 KiB back to the
+    kernel (thresholds it then moves as it goes), so the next step's tensors of the same shapes
+    fault their pages in again, each zeroed by the kernel. Fixed thresholds keep blocks up to
+    32 MiB on the heap and up to 64 MiB of free heap: a Countdown training job's page faults fell
+    from 0.4-0.7 to 0.15 million and its system time from 1.1-1.8 to 0.65 s (README: Speed).
+    Where memory comes from changes no value computed. False, with a warning, where the C library
+    has no `mallopt` (not glibc): the job then runs with its allocator's defaults."""
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    kept = mallopt is not None and all(mallopt(param, value) == 1 for param, value in (
+        (M_MMAP_THRESHOLD, MMAP_THRESHOLD), (M_TRIM_THRESHOLD, TRIM_THRESHOLD)))
+    if not kept:
+        warnings.warn("this C library's malloc takes no mallopt thresholds (not glibc): the job keeps its "
+                      "allocator's defaults, the same numbers, more page faults", RuntimeWarning, stacklevel=2)
+    return kept
 
 
 @contextlib.contextmanager
