@@ -106,7 +106,7 @@ def timed(fn: Callable[[], object], repeats: int) -> float:
 PEAK_SNIPPET = """
 import sys, time
 import harness, torch
-from harness import jobs, numerics
+from harness import numerics
 numerics.configure(1)
 n, repeats, library = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 a, b = torch.randn(n, n), torch.randn(n, n)
