@@ -49,7 +49,8 @@ def keep_freed_memory() -> bool:
     kernel (thresholds it then moves as it goes), so the next step's tensors of the same shapes
     fault their pages in again, each zeroed by the kernel. Fixed thresholds keep blocks up to
     32 MiB on the heap and up to 64 MiB of free heap: a Countdown training job's page faults fell
-    from 0.4-0.7 to 0.15 million and its system time from 1.1-1.8 to 0.65 s (README: Speed).
+    from 0.4-0.7 to 0.15 million and its system time from 1.1-1.8 to 0.65 s (README: Measured
+    figures, after Job start-up and exit).
     Where memory comes from changes no value computed. False, with a warning, where the C library
     has no `mallopt` (not glibc): the job then runs with its allocator's defaults."""
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
@@ -79,8 +80,8 @@ def job_process() -> Iterator[None]:
     """The garbage collection of a process that ends with its job: what exists as the job starts
     (torch and what the script imported) and, as it ends, what the job made are frozen out of
     every later collection (`gc.freeze`). The job's collections then skip torch's objects, and the
-    interpreter's exit does not walk the million objects of torch and transformers once more
-    (about 1 s of every model job's process; benchmarks/startup.py). Nothing is computed after
+    interpreter's exit does not walk the ~386,000 tracked objects of torch and transformers once
+    more (about 1 s of every model job's process; benchmarks/startup.py). Nothing is computed after
     the freeze at the end: the job's files are written and closed by then."""
     gc.freeze()
     try:
