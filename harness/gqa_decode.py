@@ -4,13 +4,20 @@ With the fused CPU attention off (harness.gemm), a decode step without a padding
 through transformers' SDPA path with ``enable_gqa=True``, and torch's reference attention then
 repeats every layer's whole key and value cache once per query head of its group
 (``repeat_interleave``) before two batched products: a copy of the cache at every step.
-`install` wraps transformers' ``sdpa`` attention so that this one case (one query token, no
-mask, no gradient) computes the same reference form on numpy views that broadcast each cached
-head over its group instead (stride 0). Every product is the same pinned matrix-vector call on
-the same operands, so the bits are those of the reference form (tests/test_gqa_decode.py); every
-other case (prefill, a padding mask, training) goes to transformers' function unchanged. A
-decode step without a mask (every row's prompt as long, as in the eos-suppressed benchmark, or
-the rows left once the shorter prompts' rows have finished) takes about a third less time.
+`install` wraps transformers' ``sdpa`` attention so that this case (one query token, no mask,
+no gradient) computes the same reference form on numpy views that broadcast each cached head
+over its group instead (stride 0). Every product is the same pinned matrix-vector call on the
+same operands, so the bits are those of the reference form. A decode step without a mask (every
+row's prompt as long, as in the eos-suppressed benchmark, or the rows left once the shorter
+prompts' rows have finished) takes about a third less time.
+
+A decode step with a padding mask (left-padded prompts of different lengths) goes through
+transformers' packed form and then torch's reference attention, whose `_safe_softmax` makes
+extra passes over the scores to zero rows that have no key at all; `masked_attention` computes
+the same operations without them where every row keeps the key of the token being decoded, so
+no row can be empty (an arithmetic evaluation batch about 0.96x). Every other case (prefill,
+other masks, training) goes to transformers' function unchanged. tests/test_gqa_decode.py
+compares both cases bit for bit with what they replace.
 """
 
 from __future__ import annotations
@@ -50,15 +57,37 @@ def attention(query: Tensor, key: Tensor, value: Tensor, scaling: float) -> Tens
     return out.reshape(batch, heads, 1, dim)
 
 
+def masked_attention(query: Tensor, key: Tensor, value: Tensor, scaling: float, mask: Tensor) -> Tensor:
+    """What transformers' ``sdpa`` path computes for one query token with a padding mask (B, 1, 1, T)
+    of booleans in which every row keeps its last key (the token being decoded): its packed form,
+    the G query heads of a cache head as the G rows of one product, then torch's reference
+    attention with the mask added as 0 / -inf. No row is all -inf, so plain softmax gives
+    `_safe_softmax`'s bits. Shapes as `attention`."""
+    batch, heads, _, dim = query.shape
+    kv_heads = key.shape[1]
+    root = math.sqrt(scaling)
+    q = (query * root).reshape(batch, kv_heads, heads // kv_heads, dim)  # (B, Hkv, G, D)
+    scores = torch.matmul(q, (key * root).transpose(-2, -1))  # (B, Hkv, G, T)
+    scores.add_(torch.where(mask.logical_not(), -math.inf, 0.0))  # (B, 1, 1, T) over heads and rows
+    return torch.matmul(torch.softmax(scores, -1), value).reshape(batch, heads, 1, dim)
+
+
+def _padding_mask(mask: Tensor | None, query: Tensor, key: Tensor) -> bool:
+    """A (B, 1, 1, T) boolean mask in which every row keeps its last key."""
+    return (mask is not None and mask.dtype == torch.bool and mask.shape == (query.shape[0], 1, 1, key.shape[2])
+            and bool(mask[..., -1].all()))
+
+
 def _applies(module: nn.Module, query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, kwargs: dict[str, Any]) -> bool:
-    """The case `attention` reproduces bit for bit; any other goes to transformers (with a
-    padding mask, transformers already packs a cache head's query heads without a copy)."""
-    return (mask is None and query.shape[2] == 1 and getattr(module, "num_key_value_groups", 1) > 1
+    """The cases `attention` (no mask) and `masked_attention` reproduce bit for bit; any other
+    goes to transformers."""
+    return (query.shape[2] == 1 and getattr(module, "num_key_value_groups", 1) > 1
             and not torch.is_grad_enabled() and query.device.type == "cpu"
             and query.dtype == torch.float32 and query.is_contiguous()
             and all(t.dtype == torch.float32 and t.stride()[-2:] == (t.shape[-1], 1) for t in (key, value))
             and not kwargs.get("dropout") and kwargs.get("position_bias") is None and kwargs.get("cache") is None
-            and kwargs.get("scaling") is not None and not kwargs.get("softcap") and not kwargs.get("output_attentions"))
+            and kwargs.get("scaling") is not None and not kwargs.get("softcap") and not kwargs.get("output_attentions")
+            and (mask is None or _padding_mask(mask, query, key)))
 
 
 def _wrapped(module: nn.Module, query: Tensor, key: Tensor, value: Tensor, attention_mask: Tensor | None,
@@ -66,7 +95,10 @@ def _wrapped(module: nn.Module, query: Tensor, key: Tensor, value: Tensor, atten
     assert _sdpa is not None
     if not _applies(module, query, key, value, attention_mask, kwargs):
         return _sdpa(module, query, key, value, attention_mask, **kwargs)
-    out = attention(query, key, value, kwargs["scaling"])  # (B, Hq, 1, D)
+    if attention_mask is None:
+        out = attention(query, key, value, kwargs["scaling"])  # (B, Hq, 1, D)
+    else:
+        out = masked_attention(query, key, value, kwargs["scaling"], attention_mask)  # (B, Hq, 1, D)
     return out.transpose(1, 2).contiguous(), None  # (B, 1, Hq, D), as transformers' function returns
 
 

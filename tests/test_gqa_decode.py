@@ -36,6 +36,34 @@ def test_one_decode_step_has_the_bits_of_torchs_reference_attention(shape):
     assert torch.allclose(out.double(), weights @ v64, atol=1e-5)
 
 
+def left_padding(batch: int, length: int, seed: int = 0) -> torch.Tensor:
+    """A decode step's padding mask (B, 1, 1, T): row b keeps keys from a random start to the last."""
+    starts = torch.randint(0, length, (batch,), generator=torch.Generator().manual_seed(seed))
+    return (torch.arange(length)[None, :] >= starts[:, None])[:, None, None, :]
+
+
+def grouped(groups: int) -> torch.nn.Module:
+    module = torch.nn.Module()
+    module.num_key_value_groups = groups
+    return module
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 2, 1, 8), (3, 2, 2, 5, 32), (16, 2, 4, 17, 64), (128, 2, 2, 63, 32)])
+def test_a_masked_decode_step_has_the_bits_of_transformers_sdpa_path(shape):
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    q, k, v = qkv(*shape)
+    mask, dim = left_padding(shape[0], shape[3]), shape[-1]
+    with torch.no_grad():
+        reference, _ = sdpa_attention_forward(grouped(shape[2]), q, k, v, mask, scaling=dim**-0.5)
+        out, _ = gqa_decode._wrapped(grouped(shape[2]), q, k, v, mask, scaling=dim**-0.5)
+    assert out.shape == reference.shape and torch.equal(out, reference)
+    # and it is attention over the kept keys only: a masked key's value does not reach the output
+    v_masked = v.masked_fill(~mask[:, :, 0, :, None], 1e6)  # (B, Hkv, T, D)
+    with torch.no_grad():
+        assert torch.equal(gqa_decode._wrapped(grouped(shape[2]), q, k, v_masked, mask, scaling=dim**-0.5)[0], out)
+
+
 def test_the_bits_do_not_depend_on_where_the_cache_lies_in_memory():
     q, k, v = qkv(8, 2, 2, 23, 32, seed=1)
     reference = gqa_decode.attention(q, k, v, 32**-0.5)
@@ -76,14 +104,19 @@ def test_a_grouped_query_model_decodes_the_same_bits_through_it(monkeypatch):
     assert len(decode(model, prompt, steps=1)) == 2 and len(calls) == 13 * 2  # and it is back
 
 
-def test_a_mask_or_a_gradient_goes_to_transformers(monkeypatch):
-    module = torch.nn.Module()
-    module.num_key_value_groups = 2
+def test_other_masks_or_a_gradient_go_to_transformers(monkeypatch):
+    module = grouped(2)
     q, k, v = qkv(2, 2, 2, 5, 8)
     monkeypatch.setattr(gqa_decode, "_sdpa", lambda *a, **kw: ("transformers", None))
-    assert gqa_decode._wrapped(module, q, k, v, torch.ones(2, 1, 1, 5, dtype=torch.bool), scaling=0.3)[0] == "transformers"
+    padding = left_padding(2, 5)
+    without_last = padding.clone()
+    without_last[1, ..., -1] = False  # a row that may have nothing to attend to: _safe_softmax's zeros
     with torch.enable_grad():
         assert gqa_decode._wrapped(module, q, k, v, None, scaling=0.3)[0] == "transformers"
+        assert gqa_decode._wrapped(module, q, k, v, padding, scaling=0.3)[0] == "transformers"
     with torch.no_grad():
-        out, _ = gqa_decode._wrapped(module, q, k, v, None, scaling=0.3)
-        assert out.shape == (2, 1, 4, 8)  # (B, 1, Hq, D)
+        for mask in (without_last, padding.float(), padding.expand(2, 4, 1, 5)):
+            assert gqa_decode._wrapped(module, q, k, v, mask, scaling=0.3)[0] == "transformers"
+        for mask in (None, padding):
+            out, _ = gqa_decode._wrapped(module, q, k, v, mask, scaling=0.3)
+            assert out.shape == (2, 1, 4, 8)  # (B, 1, Hq, D)
