@@ -15,9 +15,9 @@ A decode step with a padding mask (left-padded prompts of different lengths) goe
 transformers' packed form and then torch's reference attention, whose `_safe_softmax` makes
 extra passes over the scores to zero rows that have no key at all; `masked_attention` computes
 the same operations without them where every row keeps the key of the token being decoded, so
-no row can be empty (real-rollout sampler calls 0.955x, an arithmetic evaluation batch 0.975x). Every other case (prefill,
-other masks, training) goes to transformers' function unchanged. tests/test_gqa_decode.py
-compares both cases bit for bit with what they replace.
+no row can be empty (real-rollout sampler calls 0.955x, an arithmetic evaluation batch 0.975x).
+Every other case (prefill, other masks, training) goes to transformers' function unchanged.
+tests/test_gqa_decode.py compares both cases bit for bit with what they replace.
 """
 
 from __future__ import annotations
